@@ -1,0 +1,72 @@
+import type { Config } from './config.js';
+import { demoCredentials } from './core/bootstrap/bootstrap.js';
+import { issueOperatorKey } from './core/credentials/credentials.js';
+import type { DatabaseHandle } from './core/db/db.js';
+import { migrate } from './core/db/migrate.js';
+
+/**
+ * CLI commands that use the database. They run either in the CLI's own process or, when a server owns
+ * the embedded data directory, inside that server (see cli.ts and routes/control.ts), so their output
+ * is collected rather than printed.
+ */
+export interface CommandOutput {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CommandContext {
+  readonly database: DatabaseHandle;
+  readonly config: Config;
+}
+
+export const databaseCommands = ['migrate', 'demo-credentials', 'operator'] as const;
+
+export function isDatabaseCommand(name: string | undefined): boolean {
+  return (databaseCommands as readonly string[]).includes(name ?? '');
+}
+
+export async function runDatabaseCommand(args: readonly string[], ctx: CommandContext): Promise<CommandOutput> {
+  const [name, ...rest] = args;
+  switch (name) {
+    case 'migrate': {
+      const { applied } = await migrate(ctx.database);
+      return ok(applied.length ? `applied ${applied.length} migration(s): ${applied.join(', ')}\n` : 'migrations are up to date\n');
+    }
+    case 'demo-credentials': {
+      const credentials = await demoCredentials(ctx.database.db, ctx.config.baseUrl);
+      if (!credentials) {
+        return fail('No demo merchant here: run `payloom start` once (with PAYLOOM_SEED_DEMO not false).\n');
+      }
+      if (rest.includes('--json')) return ok(`${JSON.stringify(credentials)}\n`);
+      return ok(
+        [
+          `Base URL:          ${credentials.baseUrl}`,
+          `Docs:              ${credentials.baseUrl}/docs`,
+          `Demo merchant:     ${credentials.merchantId} (sandbox)`,
+          `Operator API key:  ${credentials.operator.apiKey}`,
+          `Native API key:    ${credentials.native.apiKey}`,
+          'Everything, per product: payloom demo-credentials --json',
+          '',
+        ].join('\n'),
+      );
+    }
+    case 'operator': {
+      if (rest[0] !== 'create-key') return fail('usage: payloom operator create-key [--name NAME]\n');
+      const nameIndex = rest.indexOf('--name');
+      const keyName = nameIndex >= 0 ? (rest[nameIndex + 1] ?? 'cli') : 'cli';
+      const key = await issueOperatorKey(ctx.database.db, keyName);
+      return ok(`${key.secret.reveal()}\n`);
+    }
+    default:
+      return fail(`unknown command ${name ?? ''}\n`);
+  }
+}
+
+function ok(stdout: string): CommandOutput {
+  return { exitCode: 0, stdout, stderr: '' };
+}
+
+function fail(stderr: string): CommandOutput {
+  return { exitCode: 1, stdout: '', stderr };
+}

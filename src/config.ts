@@ -1,0 +1,98 @@
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+
+/**
+ * The only reader of process.env. Every setting is parsed and validated once here and documented in
+ * README.md ("Settings"). An invalid value stops the program with a message naming the variable.
+ */
+export interface Config {
+  /** PostgreSQL connection string; absent means embedded PGlite under `dataDir`. */
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly host: string;
+  readonly port: number;
+  /** Public base URL merchants use; defaults to http://localhost:PORT. */
+  readonly baseUrl: string;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly apiProcesses: number;
+  readonly dbPoolMax: number;
+  readonly bodyLimitBytes: number;
+  readonly rateLimitSandboxPerSecond: number;
+  readonly rateLimitProductionPerSecond: number;
+  readonly idempotencyTtlHours: number;
+  readonly credentialOverlapSeconds: number;
+  readonly seedDemo: boolean;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** `portOverride` is `--port`; the default base URL follows it. */
+export function loadConfig(env: Env = process.env, portOverride?: number): Config {
+  const port = portOverride ?? integer(env, 'PORT', 8080, 0, 65535);
+  const dataDir = path.resolve(env.PAYLOOM_DATA_DIR ?? '.payloom');
+  const databaseUrl = nonEmpty(env.DATABASE_URL);
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://');
+  }
+  const config: Config = {
+    databaseUrl,
+    dataDir,
+    host: nonEmpty(env.HOST) ?? '127.0.0.1',
+    port,
+    baseUrl: trimSlash(nonEmpty(env.PAYLOOM_BASE_URL) ?? `http://localhost:${port}`),
+    logLevel: oneOf(env, 'PAYLOOM_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    apiProcesses: integer(env, 'PAYLOOM_API_PROCESSES', databaseUrl ? Math.max(1, availableParallelism()) : 1, 1, 64),
+    dbPoolMax: integer(env, 'PAYLOOM_DB_POOL_MAX', 10, 1, 500),
+    bodyLimitBytes: integer(env, 'PAYLOOM_BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600),
+    rateLimitSandboxPerSecond: integer(env, 'PAYLOOM_RATE_LIMIT_SANDBOX_PER_SECOND', 25, 1, 1_000_000),
+    rateLimitProductionPerSecond: integer(env, 'PAYLOOM_RATE_LIMIT_PRODUCTION_PER_SECOND', 100, 1, 1_000_000),
+    idempotencyTtlHours: integer(env, 'PAYLOOM_IDEMPOTENCY_TTL_HOURS', 24, 24, 24 * 365),
+    credentialOverlapSeconds: integer(env, 'PAYLOOM_CREDENTIAL_OVERLAP_SECONDS', 86_400, 0, 30 * 86_400),
+    seedDemo: boolean(env, 'PAYLOOM_SEED_DEMO', true),
+  };
+  if (databaseUrl === undefined && config.apiProcesses > 1) {
+    throw new ConfigError('PAYLOOM_API_PROCESSES > 1 needs DATABASE_URL: embedded PGlite is owned by one process');
+  }
+  return config;
+}
+
+/** Test database URL (integration tests run on PostgreSQL too when it is set). */
+export function testDatabaseUrl(env: Env = process.env): string | undefined {
+  return nonEmpty(env.TEST_DATABASE_URL);
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = nonEmpty(env[name])?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}

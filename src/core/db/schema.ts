@@ -1,0 +1,109 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** Table types for Kysely. Keep in step with db/migrations. */
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+
+export type Environment = 'sandbox' | 'production';
+export const environments: readonly Environment[] = ['sandbox', 'production'];
+
+export type Dialect = 'native' | 'carrier_billing' | 'bill_payment' | 'subscriptions' | 'agreements';
+export type Product = 'carrier-billing' | 'bill-payment' | 'subscriptions' | 'agreements';
+
+export interface MerchantsTable {
+  id: string;
+  name: string;
+  status: ColumnType<'active' | 'disabled', 'active' | 'disabled' | undefined>;
+  is_demo: ColumnType<boolean, boolean | undefined>;
+  created_at: Timestamp;
+  disabled_at: NullableTimestamp;
+}
+
+export interface CredentialsTable {
+  merchant_id: string;
+  id: string;
+  environment: Environment;
+  dialect: Dialect;
+  name: ColumnType<string, string | undefined>;
+  public_id: string;
+  secret_hash: Buffer;
+  secret_last4: string;
+  attributes: ColumnType<Record<string, unknown>, string | undefined, string>;
+  created_at: Timestamp;
+  expires_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+  replaced_by: ColumnType<string | null, string | null | undefined>;
+}
+
+export interface ProductAccessTable {
+  merchant_id: string;
+  id: string;
+  environment: Environment;
+  product: Product;
+  name: string;
+  status: 'pending' | 'approved' | 'rejected' | 'revoked';
+  requested_at: Timestamp;
+  decided_at: NullableTimestamp;
+  decided_by: ColumnType<string | null, string | null | undefined>;
+  decision_reason: ColumnType<string | null, string | null | undefined>;
+}
+
+export interface OperatorKeysTable {
+  id: string;
+  name: string;
+  secret_hash: Buffer;
+  secret_last4: string;
+  created_at: Timestamp;
+  revoked_at: NullableTimestamp;
+}
+
+export interface AuditLogTable {
+  id: Generated<bigint>;
+  occurred_at: Timestamp;
+  actor_type: 'operator' | 'merchant' | 'system';
+  actor_id: string;
+  merchant_id: string | null;
+  environment: Environment | null;
+  action: string;
+  target_id: string | null;
+  request_id: string;
+  outcome: 'success' | 'failure';
+  status_code: number;
+}
+
+export interface IdempotencyKeysTable {
+  scope: string;
+  key: string;
+  fingerprint: Buffer;
+  state: 'running' | 'completed';
+  response_status: number | null;
+  response_type: string | null;
+  response_body: string | null;
+  created_at: Timestamp;
+  locked_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export interface BootstrapSecretsTable {
+  name: string;
+  value: ColumnType<Record<string, unknown>, string, string>;
+  created_at: Timestamp;
+}
+
+export interface SchemaMigrationsTable {
+  version: number;
+  name: string;
+  checksum: string;
+  applied_at: Timestamp;
+}
+
+export interface Database {
+  merchants: MerchantsTable;
+  credentials: CredentialsTable;
+  product_access: ProductAccessTable;
+  operator_keys: OperatorKeysTable;
+  audit_log: AuditLogTable;
+  idempotency_keys: IdempotencyKeysTable;
+  bootstrap_secrets: BootstrapSecretsTable;
+  schema_migrations: SchemaMigrationsTable;
+}

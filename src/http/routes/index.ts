@@ -1,0 +1,17 @@
+import type { App, RouteContext } from '../app.js';
+import { accessRoutes } from './access.js';
+import { auditRoutes } from './audit.js';
+import { controlRoutes } from './control.js';
+import { credentialRoutes } from './credentials.js';
+import { merchantRoutes } from './merchants.js';
+import { systemRoutes } from './system.js';
+
+/** Every route module of the native API. Products add theirs from src/products/<product>/routes.ts. */
+export async function registerRoutes(app: App, ctx: RouteContext): Promise<void> {
+  systemRoutes(app, ctx);
+  merchantRoutes(app, ctx);
+  credentialRoutes(app, ctx);
+  accessRoutes(app, ctx);
+  auditRoutes(app, ctx);
+  controlRoutes(app, ctx);
+}
