@@ -28,10 +28,12 @@ export async function runCli(argv: readonly string[]): Promise<number> {
         strict: true,
       });
       const role = values.role as Role;
-      if (!['api', 'worker', 'all'].includes(role)) throw new ConfigError('--role must be api, worker or all');
+      if (!['api', 'worker', 'all'].includes(role))
+        throw new ConfigError('--role must be api, worker or all');
       let port: number | undefined;
       if (values.port !== undefined) {
-        if (!/^\d+$/.test(values.port) || Number(values.port) > 65535) throw new ConfigError('--port must be 0-65535');
+        if (!/^\d+$/.test(values.port) || Number(values.port) > 65535)
+          throw new ConfigError('--port must be 0-65535');
         port = Number(values.port);
       }
       await start(loadConfig(undefined, port), role);
@@ -86,7 +88,11 @@ async function runAgainstDatabase(config: Config, args: readonly string[]): Prom
   return withDatabase(await openPostgres(config.databaseUrl, 2), config, args);
 }
 
-async function withDatabase(database: DatabaseHandle, config: Config, args: readonly string[]): Promise<CommandOutput> {
+async function withDatabase(
+  database: DatabaseHandle,
+  config: Config,
+  args: readonly string[],
+): Promise<CommandOutput> {
   try {
     if (args[0] !== 'migrate') await migrate(database);
     return await runDatabaseCommand(args, { database, config });

@@ -26,12 +26,19 @@ export function isDatabaseCommand(name: string | undefined): boolean {
   return (databaseCommands as readonly string[]).includes(name ?? '');
 }
 
-export async function runDatabaseCommand(args: readonly string[], ctx: CommandContext): Promise<CommandOutput> {
+export async function runDatabaseCommand(
+  args: readonly string[],
+  ctx: CommandContext,
+): Promise<CommandOutput> {
   const [name, ...rest] = args;
   switch (name) {
     case 'migrate': {
       const { applied } = await migrate(ctx.database);
-      return ok(applied.length ? `applied ${applied.length} migration(s): ${applied.join(', ')}\n` : 'migrations are up to date\n');
+      return ok(
+        applied.length
+          ? `applied ${applied.length} migration(s): ${applied.join(', ')}\n`
+          : 'migrations are up to date\n',
+      );
     }
     case 'demo-credentials': {
       const credentials = await demoCredentials(ctx.database.db, ctx.config.baseUrl);

@@ -16,7 +16,9 @@ describe('config', () => {
 
   it('follows --port in the default base URL but keeps an explicit one', () => {
     expect(loadConfig({}, 9000).baseUrl).toBe('http://localhost:9000');
-    expect(loadConfig({ PAYLOOM_BASE_URL: 'https://pay.example.com/' }, 9000).baseUrl).toBe('https://pay.example.com');
+    expect(loadConfig({ PAYLOOM_BASE_URL: 'https://pay.example.com/' }, 9000).baseUrl).toBe(
+      'https://pay.example.com',
+    );
   });
 
   it('rejects invalid values with a message naming the variable', () => {

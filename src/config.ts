@@ -42,8 +42,19 @@ export function loadConfig(env: Env = process.env, portOverride?: number): Confi
     host: nonEmpty(env.HOST) ?? '127.0.0.1',
     port,
     baseUrl: trimSlash(nonEmpty(env.PAYLOOM_BASE_URL) ?? `http://localhost:${port}`),
-    logLevel: oneOf(env, 'PAYLOOM_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
-    apiProcesses: integer(env, 'PAYLOOM_API_PROCESSES', databaseUrl ? Math.max(1, availableParallelism()) : 1, 1, 64),
+    logLevel: oneOf(
+      env,
+      'PAYLOOM_LOG_LEVEL',
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+      'info',
+    ),
+    apiProcesses: integer(
+      env,
+      'PAYLOOM_API_PROCESSES',
+      databaseUrl ? Math.max(1, availableParallelism()) : 1,
+      1,
+      64,
+    ),
     dbPoolMax: integer(env, 'PAYLOOM_DB_POOL_MAX', 10, 1, 500),
     bodyLimitBytes: integer(env, 'PAYLOOM_BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600),
     rateLimitSandboxPerSecond: integer(env, 'PAYLOOM_RATE_LIMIT_SANDBOX_PER_SECOND', 25, 1, 1_000_000),
@@ -53,7 +64,9 @@ export function loadConfig(env: Env = process.env, portOverride?: number): Confi
     seedDemo: boolean(env, 'PAYLOOM_SEED_DEMO', true),
   };
   if (databaseUrl === undefined && config.apiProcesses > 1) {
-    throw new ConfigError('PAYLOOM_API_PROCESSES > 1 needs DATABASE_URL: embedded PGlite is owned by one process');
+    throw new ConfigError(
+      'PAYLOOM_API_PROCESSES > 1 needs DATABASE_URL: embedded PGlite is owned by one process',
+    );
   }
   return config;
 }
@@ -76,7 +89,8 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   if (raw === undefined) return fallback;
   if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
   const value = Number(raw);
-  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  if (value < min || value > max)
+    throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
   return value;
 }
 

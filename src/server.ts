@@ -6,7 +6,7 @@ import { openPglite, openPostgres, type DatabaseHandle } from './core/db/db.js';
 import { EmbeddedLock } from './core/db/embedded-lock.js';
 import { loadMigrations, migrate } from './core/db/migrate.js';
 import { systemClock } from './core/time/clock.js';
-import { buildApp, redactedPaths } from './http/app.js';
+import { buildApp, redactedPaths, serializeError } from './http/app.js';
 import { productModules } from './products/index.js';
 import { startWorker } from './worker.js';
 
@@ -18,7 +18,11 @@ export type Role = 'api' | 'worker' | 'all';
  * embedded PGlite everything runs in this one process, which owns the data directory.
  */
 export async function start(config: Config, role: Role): Promise<void> {
-  const log = pino({ level: config.logLevel, redact: { paths: redactedPaths, censor: '[redacted]' } });
+  const log = pino({
+    level: config.logLevel,
+    redact: { paths: redactedPaths, censor: '[redacted]' },
+    serializers: { err: serializeError },
+  });
   if (cluster.isWorker) {
     await serveApi(config, log, await openDatabase(config, undefined), undefined);
     return;
@@ -38,7 +42,10 @@ export async function start(config: Config, role: Role): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
   const { applied } = await migrate(database);
-  log.info({ applied: applied.length, migrations: applied }, applied.length ? 'migrations applied' : 'migrations up to date');
+  log.info(
+    { applied: applied.length, migrations: applied },
+    applied.length ? 'migrations applied' : 'migrations up to date',
+  );
   const boot = await bootstrap(database.db, {
     seedDemo: config.seedDemo,
     baseUrl: config.baseUrl,
@@ -125,14 +132,22 @@ function listeningPort(address: ReturnType<import('node:net').Server['address']>
   throw new Error('invariant violated: server is not listening on a TCP port');
 }
 
-function printBanner(config: Config, role: Role, port: number | undefined, newOperatorKey: string | undefined): void {
-  const base = port !== undefined && port !== config.port ? config.baseUrl.replace(/:\d+$/, `:${port}`) : config.baseUrl;
+function printBanner(
+  config: Config,
+  role: Role,
+  port: number | undefined,
+  newOperatorKey: string | undefined,
+): void {
+  const base =
+    port !== undefined && port !== config.port ? config.baseUrl.replace(/:\d+$/, `:${port}`) : config.baseUrl;
   const lines = [
     '',
     `Payloom (${role}) on ${config.databaseUrl ? 'PostgreSQL' : `embedded PGlite in ${config.dataDir}`}`,
   ];
   if (!config.databaseUrl) {
-    lines.push('  Embedded mode is for development, demos and tests: PGlite does not fsync. Use DATABASE_URL in production.');
+    lines.push(
+      '  Embedded mode is for development, demos and tests: PGlite does not fsync. Use DATABASE_URL in production.',
+    );
   }
   if (port !== undefined) {
     lines.push(`  listening on http://${config.host}:${port}`);
@@ -140,7 +155,8 @@ function printBanner(config: Config, role: Role, port: number | undefined, newOp
     lines.push(`  Docs:  ${base}/docs   (OpenAPI: ${base}/openapi.json)`);
     lines.push(`  Health: ${base}/healthz   Ready: ${base}/readyz   Metrics: ${base}/metrics`);
   }
-  if (config.seedDemo) lines.push('  Demo credentials: npx payloom demo-credentials   (add --json for all of them)');
+  if (config.seedDemo)
+    lines.push('  Demo credentials: npx payloom demo-credentials   (add --json for all of them)');
   if (newOperatorKey) lines.push(`  Operator API key (shown once, store it now): ${newOperatorKey}`);
   lines.push('');
   process.stdout.write(`${lines.join('\n')}\n`);

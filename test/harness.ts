@@ -25,10 +25,13 @@ export interface TestDatabase {
 }
 
 /** A fresh, migrated database for one test file: in-memory PGlite, or a new PostgreSQL database. */
-export async function createTestDatabase(options: { poolMax?: number } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  options: { poolMax?: number; migrate?: boolean } = {},
+): Promise<TestDatabase> {
+  const migrated = options.migrate ?? true;
   if (backend() === 'pglite') {
     const handle = await openPglite();
-    await migrate(handle);
+    if (migrated) await migrate(handle);
     return { handle, url: undefined, close: () => handle.close() };
   }
   const base = testDatabaseUrl();
@@ -41,7 +44,7 @@ export async function createTestDatabase(options: { poolMax?: number } = {}): Pr
   const url = new URL(base);
   url.pathname = `/${name}`;
   const handle = await openPostgres(url.toString(), options.poolMax ?? 20);
-  await migrate(handle);
+  if (migrated) await migrate(handle);
   return {
     handle,
     url: url.toString(),
@@ -155,7 +158,11 @@ export async function startTestApp(
       if (res.status !== 201) throw new Error(`createMerchant: ${res.status} ${res.text}`);
       const creds = res.body.credentials as Array<{ environment: string; secret: string }>;
       const secretOf = (env: string) => creds.find((c) => c.environment === env)?.secret ?? '';
-      return { id: res.body.merchant.id as string, sandboxKey: secretOf('sandbox'), productionKey: secretOf('production') };
+      return {
+        id: res.body.merchant.id as string,
+        sandboxKey: secretOf('sandbox'),
+        productionKey: secretOf('production'),
+      };
     },
     async close() {
       await app.close();

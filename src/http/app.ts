@@ -2,8 +2,13 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { DestinationStream } from 'pino';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import { stdSerializers, type DestinationStream } from 'pino';
 import type { Config } from '../config.js';
 import { auditValues } from '../core/audit/audit.js';
 import { authenticateOperator, authenticateSecret } from '../core/credentials/credentials.js';
@@ -58,6 +63,16 @@ export const redactedPaths = [
   '*.pan',
 ];
 
+/**
+ * Database errors carry the failing query's parameters (PGlite includes them), which can hold secrets
+ * or their hashes: logs keep the message, code and stack only.
+ */
+export function serializeError(error: Error): ReturnType<typeof stdSerializers.err> {
+  const serialized = { ...stdSerializers.err(error) };
+  for (const field of ['params', 'parameters', 'query', 'detail', 'where']) delete serialized[field];
+  return serialized;
+}
+
 export async function buildApp(ctx: AppContext): Promise<App> {
   const { config, database } = ctx;
   const db = database.db;
@@ -65,6 +80,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
     logger: {
       level: config.logLevel,
       redact: { paths: redactedPaths, censor: '[redacted]' },
+      serializers: { err: serializeError },
       ...(ctx.logStream ? { stream: ctx.logStream } : {}),
     },
     genReqId: () => newId('request'),
@@ -82,6 +98,13 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   app.decorateRequest('audited', false);
 
   const metrics = new HttpMetrics(() => database.poolStats());
+  const routes: string[] = [];
+  routeLists.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const hidden = route.schema?.hide === true;
+    for (const method of methods) routes.push(`${hidden ? 'hidden:' : ''}${method} ${route.url}`);
+  });
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -161,18 +184,33 @@ export async function buildApp(ctx: AppContext): Promise<App> {
     return sendProblem(reply, request, appError);
   });
   app.setNotFoundHandler(async (request, reply) =>
-    sendProblem(reply, request, new AppError('not_found', `No route ${request.method} ${request.url.split('?')[0]}.`)),
+    sendProblem(
+      reply,
+      request,
+      new AppError('not_found', `No route ${request.method} ${request.url.split('?')[0]}.`),
+    ),
   );
 
   await registerRoutes(app, { ...ctx, metrics });
   return app;
 }
 
+const routeLists = new WeakMap<object, string[]>();
+
+/** Every route registered on `app`, as `METHOD /path` (`hidden:` first when left out of OpenAPI). */
+export function registeredRoutes(app: App): readonly string[] {
+  return routeLists.get(app) ?? [];
+}
+
 function requirementOf(request: FastifyRequest): AuthRequirement {
   return request.routeOptions.config?.auth ?? 'public';
 }
 
-async function authenticate(request: FastifyRequest, requirement: AuthRequirement, ctx: AppContext): Promise<void> {
+async function authenticate(
+  request: FastifyRequest,
+  requirement: AuthRequirement,
+  ctx: AppContext,
+): Promise<void> {
   if (requirement === 'public') return;
   const header = request.headers.authorization;
   const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
@@ -182,7 +220,10 @@ async function authenticate(request: FastifyRequest, requirement: AuthRequiremen
     const operator = await authenticateOperator(ctx.database.db, token);
     if (!operator) throw new AppError('unauthenticated', 'The API key is not valid.');
     if (requirement === 'merchant') {
-      throw new AppError('forbidden', 'This endpoint is for merchant keys; operators use /v1/merchants/{id}/….');
+      throw new AppError(
+        'forbidden',
+        'This endpoint is for merchant keys; operators use /v1/merchants/{id}/….',
+      );
     }
     request.principal = { kind: 'operator', operatorKeyId: operator.operatorKeyId };
     return;

@@ -26,14 +26,24 @@ const jsonType = 'application/json; charset=utf-8';
  * authentication, rate limiting and schema validation, so requests rejected before execution are
  * never stored.
  */
-export async function claimIdempotency(request: FastifyRequest, reply: FastifyReply, db: Db, ttlHours: number) {
+export async function claimIdempotency(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  db: Db,
+  ttlHours: number,
+) {
   const key = parseIdempotencyKey(request.headers['idempotency-key']);
   if (key === undefined || !request.principal) return;
   const scope = principalScope(request.principal);
   const claim = await claimIdempotencyKey(db, {
     scope,
     key,
-    fingerprint: requestFingerprint(request.method, request.routeOptions.url ?? request.url, request.params, request.body),
+    fingerprint: requestFingerprint(
+      request.method,
+      request.routeOptions.url ?? request.url,
+      request.params,
+      request.body,
+    ),
     ttlHours,
   });
   switch (claim.kind) {
@@ -80,7 +90,12 @@ export async function runMutation<T>(
       const body = JSON.stringify(outcome.body, bigintReplacer);
       await tx.insertInto('audit_log').values(audit(outcome.status, outcome.targetId)).execute();
       if (idempotency) {
-        await completeIdempotencyKey(tx, { ...idempotency, status: outcome.status, contentType: jsonType, body });
+        await completeIdempotencyKey(tx, {
+          ...idempotency,
+          status: outcome.status,
+          contentType: jsonType,
+          body,
+        });
       }
       return { status: outcome.status, body };
     });

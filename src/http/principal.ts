@@ -51,6 +51,7 @@ export function principalActor(principal: Principal | undefined): {
 
 /** The merchant principal of a route declared `auth: 'merchant'` (the auth hook guarantees it). */
 export function merchantOf(principal: Principal | undefined): Extract<Principal, { kind: 'merchant' }> {
-  if (principal?.kind !== 'merchant') throw new Error('invariant violated: merchant route without merchant principal');
+  if (principal?.kind !== 'merchant')
+    throw new Error('invariant violated: merchant route without merchant principal');
   return principal;
 }

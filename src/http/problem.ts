@@ -85,7 +85,11 @@ export function toAppError(error: unknown): AppError {
       break;
   }
   if (error instanceof SyntaxError && fastifyError.statusCode === 400) return new AppError('invalid_json');
-  if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+  if (
+    typeof fastifyError.statusCode === 'number' &&
+    fastifyError.statusCode >= 400 &&
+    fastifyError.statusCode < 500
+  ) {
     if (fastifyError.statusCode === 413) return new AppError('payload_too_large');
     if (fastifyError.statusCode === 415) return new AppError('unsupported_media_type');
     return new AppError('validation_failed', fastifyError.message ?? undefined);

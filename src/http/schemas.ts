@@ -11,7 +11,10 @@ const Timestamp = Type.String({ format: 'date-time' });
 const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 
-export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
+export const IdParams = Type.Object(
+  { id: Type.String({ minLength: 1, maxLength: 64 }) },
+  { additionalProperties: false },
+);
 
 export const Merchant = Type.Object({
   id: Type.String(),
@@ -99,6 +102,10 @@ export const commonErrors = {
 
 export const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(
-    Type.String({ minLength: 1, maxLength: 255, description: 'Makes the write safe to retry for 24 hours.' }),
+    Type.String({
+      description:
+        '1-255 printable ASCII characters. Retrying with the same key replays the first response for at least ' +
+        '24 hours; a different request with the same key is 422, a concurrent one 409.',
+    }),
   ),
 });

@@ -11,7 +11,12 @@ import { newId } from '../ids/ids.js';
  */
 export type AccessRow = Selectable<ProductAccessTable>;
 
-export const products: readonly Product[] = ['carrier-billing', 'bill-payment', 'subscriptions', 'agreements'];
+export const products: readonly Product[] = [
+  'carrier-billing',
+  'bill-payment',
+  'subscriptions',
+  'agreements',
+];
 
 export interface AccessView {
   id: string;
@@ -83,7 +88,11 @@ export async function listAccess(
     startingAfter?: string;
   },
 ): Promise<AccessRow[]> {
-  let query = db.selectFrom('product_access').selectAll().orderBy('id', 'desc').limit(filter.limit + 1);
+  let query = db
+    .selectFrom('product_access')
+    .selectAll()
+    .orderBy('id', 'desc')
+    .limit(filter.limit + 1);
   if (filter.merchantId) query = query.where('merchant_id', '=', filter.merchantId);
   if (filter.environment) query = query.where('environment', '=', filter.environment);
   if (filter.status) query = query.where('status', '=', filter.status);
@@ -120,7 +129,12 @@ export async function decideAccess(
 ): Promise<AccessRow> {
   const row = await db
     .updateTable('product_access')
-    .set({ status: decision, decided_at: sql<Date>`now()`, decided_by: operator, decision_reason: reason ?? null })
+    .set({
+      status: decision,
+      decided_at: sql<Date>`now()`,
+      decided_by: operator,
+      decision_reason: reason ?? null,
+    })
     .where('id', '=', id)
     .where('status', 'in', allowedFrom[decision])
     .returningAll()

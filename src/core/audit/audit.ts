@@ -37,7 +37,11 @@ export async function listAudit(
   db: Executor,
   filter: { merchantId?: string; limit: number; before?: bigint },
 ): Promise<AuditRow[]> {
-  let query = db.selectFrom('audit_log').selectAll().orderBy('id', 'desc').limit(filter.limit + 1);
+  let query = db
+    .selectFrom('audit_log')
+    .selectAll()
+    .orderBy('id', 'desc')
+    .limit(filter.limit + 1);
   if (filter.merchantId) query = query.where('merchant_id', '=', filter.merchantId);
   if (filter.before !== undefined) query = query.where('id', '<', filter.before);
   return query.execute();

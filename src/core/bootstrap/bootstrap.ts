@@ -45,7 +45,12 @@ export async function bootstrap(
     if (!demo) {
       const merchant = await insertMerchant(tx, { name: 'Demo Merchant', isDemo: true });
       for (const product of products) {
-        await requestAccess(tx, { merchantId: merchant.id, environment: 'sandbox', product, name: `Demo ${product}` });
+        await requestAccess(tx, {
+          merchantId: merchant.id,
+          environment: 'sandbox',
+          product,
+          name: `Demo ${product}`,
+        });
       }
       const native = await issueCredential(tx, {
         merchantId: merchant.id,

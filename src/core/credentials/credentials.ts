@@ -151,7 +151,9 @@ export async function rotateCredential(
     .selectAll()
     .where('merchant_id', '=', scope.merchantId)
     .where('id', '=', id)
-    .$if(scope.environment !== undefined, (q) => q.where('environment', '=', scope.environment as Environment))
+    .$if(scope.environment !== undefined, (q) =>
+      q.where('environment', '=', scope.environment as Environment),
+    )
     .forUpdate()
     .executeTakeFirst();
   if (!current) throw new AppError('not_found', `No credential ${id}.`);
@@ -187,7 +189,9 @@ export async function revokeCredential(
     .set({ revoked_at: sql<Date>`coalesce(revoked_at, now())` })
     .where('merchant_id', '=', scope.merchantId)
     .where('id', '=', id)
-    .$if(scope.environment !== undefined, (q) => q.where('environment', '=', scope.environment as Environment))
+    .$if(scope.environment !== undefined, (q) =>
+      q.where('environment', '=', scope.environment as Environment),
+    )
     .returningAll()
     .executeTakeFirst();
   if (!row) throw new AppError('not_found', `No credential ${id}.`);
@@ -246,7 +250,10 @@ export async function authenticateSecret(
   };
 }
 
-export async function authenticateOperator(db: Executor, secret: string): Promise<{ operatorKeyId: string } | undefined> {
+export async function authenticateOperator(
+  db: Executor,
+  secret: string,
+): Promise<{ operatorKeyId: string } | undefined> {
   const row = await db
     .selectFrom('operator_keys')
     .select('id')

@@ -23,6 +23,11 @@ export interface DatabaseHandle {
 
 const int8Oid = 20;
 
+function typeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
+  if (oid === int8Oid) return (value: string) => BigInt(value);
+  return pg.types.getTypeParser(oid, format ?? 'text') as (value: string) => unknown;
+}
+
 /**
  * Opens PostgreSQL (node-postgres pool) or embedded PGlite behind one Kysely instance: the same queries,
  * migrations and tests run on both. int8 is parsed to BigInt on both drivers (money and counters never
@@ -34,10 +39,7 @@ export async function openPostgres(url: string, poolMax: number): Promise<Databa
     max: poolMax,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 10_000,
-    types: {
-      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        oid === int8Oid ? (value: string) => BigInt(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-    },
+    types: { getTypeParser: typeParser },
   });
   pool.on('error', () => {
     // An idle client lost its connection; the pool replaces it. Queries in flight see their own error.
@@ -52,7 +54,9 @@ export async function openPostgres(url: string, poolMax: number): Promise<Databa
 }
 
 /** `dataDir` undefined means in memory (tests). `loadDataDir` starts from a dumped template. */
-export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob } = {}): Promise<DatabaseHandle> {
+export async function openPglite(
+  options: { dataDir?: string; loadDataDir?: Blob } = {},
+): Promise<DatabaseHandle> {
   const pglite = await PGlite.create(options.dataDir ?? 'memory://', {
     parsers: { [int8Oid]: (value: string) => BigInt(value) },
     serializers: { [int8Oid]: (value: unknown) => String(value) },

@@ -44,7 +44,10 @@ const migrationLockId = 7_240_915_001;
  * advisory lock makes concurrent starters wait, and the one that follows finds nothing left to do.
  * An applied migration whose file changed is an error (migrations are never edited once landed).
  */
-export async function migrate(handle: DatabaseHandle, migrations?: Migration[]): Promise<{ applied: string[] }> {
+export async function migrate(
+  handle: DatabaseHandle,
+  migrations?: Migration[],
+): Promise<{ applied: string[] }> {
   const all = migrations ?? (await loadMigrations());
   return handle.db.transaction().execute(async (tx) => {
     await sql`SELECT pg_advisory_xact_lock(${migrationLockId})`.execute(tx);

@@ -6,7 +6,10 @@
 export const errorCodes = {
   invalid_json: { status: 400, title: 'The request body is not valid JSON.' },
   validation_failed: { status: 400, title: 'The request does not match the schema.' },
-  invalid_idempotency_key: { status: 400, title: 'Idempotency-Key must be 1-255 printable ASCII characters.' },
+  invalid_idempotency_key: {
+    status: 400,
+    title: 'Idempotency-Key must be 1-255 printable ASCII characters.',
+  },
   invalid_amount: { status: 400, title: 'The amount is not a valid amount in that currency.' },
   invalid_currency: { status: 400, title: 'The currency is not a known ISO 4217 code.' },
   invalid_cursor: { status: 400, title: 'The pagination cursor is not valid.' },

@@ -37,7 +37,9 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {
     if (typeof v === 'bigint') return v.toString();
     if (v && typeof v === 'object' && !Array.isArray(v)) {
-      return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)));
+      return Object.fromEntries(
+        Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)),
+      );
     }
     return v;
   });
@@ -84,13 +86,16 @@ export async function claimIdempotencyKey(
       UNION ALL
       SELECT false, fingerprint, state, response_status, response_type, response_body
         FROM idempotency_keys
-       WHERE scope = ${input.scope} AND key = ${input.key} AND NOT EXISTS (SELECT 1 FROM claimed)`.execute(db);
+       WHERE scope = ${input.scope} AND key = ${input.key} AND NOT EXISTS (SELECT 1 FROM claimed)`.execute(
+      db,
+    );
     const row = rows[0];
     // No row: a concurrent first request committed between our insert's conflict check and our
     // snapshot; ask again, it is visible now.
     if (!row) continue;
     if (row.claimed) return { kind: 'claimed' };
-    if (!row.fingerprint || !Buffer.from(row.fingerprint).equals(input.fingerprint)) return { kind: 'mismatch' };
+    if (!row.fingerprint || !Buffer.from(row.fingerprint).equals(input.fingerprint))
+      return { kind: 'mismatch' };
     if (row.state !== 'completed' || row.response_status === null) return { kind: 'in_use' };
     return {
       kind: 'replay',
@@ -108,14 +113,22 @@ export async function completeIdempotencyKey(
 ): Promise<void> {
   await db
     .updateTable('idempotency_keys')
-    .set({ state: 'completed', response_status: input.status, response_type: input.contentType, response_body: input.body })
+    .set({
+      state: 'completed',
+      response_status: input.status,
+      response_type: input.contentType,
+      response_body: input.body,
+    })
     .where('scope', '=', input.scope)
     .where('key', '=', input.key)
     .execute();
 }
 
 /** An unexpected failure wrote nothing, so the key is given back and a retry runs the request again. */
-export async function releaseIdempotencyKey(db: Executor, input: { scope: string; key: string }): Promise<void> {
+export async function releaseIdempotencyKey(
+  db: Executor,
+  input: { scope: string; key: string },
+): Promise<void> {
   await db
     .deleteFrom('idempotency_keys')
     .where('scope', '=', input.scope)

@@ -26,7 +26,10 @@ export function merchantView(row: MerchantRow): MerchantView {
   };
 }
 
-export async function insertMerchant(db: Executor, input: { name: string; isDemo?: boolean }): Promise<MerchantRow> {
+export async function insertMerchant(
+  db: Executor,
+  input: { name: string; isDemo?: boolean },
+): Promise<MerchantRow> {
   return db
     .insertInto('merchants')
     .values({ id: newId('merchant'), name: input.name, is_demo: input.isDemo ?? false })
@@ -44,14 +47,22 @@ export async function listMerchants(
   db: Executor,
   page: { limit: number; startingAfter?: string; status?: 'active' | 'disabled' },
 ): Promise<MerchantRow[]> {
-  let query = db.selectFrom('merchants').selectAll().orderBy('id', 'desc').limit(page.limit + 1);
+  let query = db
+    .selectFrom('merchants')
+    .selectAll()
+    .orderBy('id', 'desc')
+    .limit(page.limit + 1);
   if (page.startingAfter) query = query.where('id', '<', page.startingAfter);
   if (page.status) query = query.where('status', '=', page.status);
   return query.execute();
 }
 
 /** Disabling stops every credential of the merchant at once (authentication checks merchant status). */
-export async function setMerchantStatus(db: Executor, id: string, status: 'active' | 'disabled'): Promise<MerchantRow> {
+export async function setMerchantStatus(
+  db: Executor,
+  id: string,
+  status: 'active' | 'disabled',
+): Promise<MerchantRow> {
   const row = await db
     .updateTable('merchants')
     .set({ status, disabled_at: status === 'disabled' ? sql<Date>`now()` : null })

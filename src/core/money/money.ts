@@ -19,7 +19,9 @@ export const amountMinorMax = 1_000_000_000_000_000n;
 
 export function parseCurrency(code: unknown, field = 'currency'): Currency {
   if (typeof code !== 'string' || !currencyExponents.has(code.toUpperCase())) {
-    throw new AppError('invalid_currency', `${String(code)} is not a known ISO 4217 currency code.`, { field });
+    throw new AppError('invalid_currency', `${String(code)} is not a known ISO 4217 currency code.`, {
+      field,
+    });
   }
   return code.toUpperCase() as Currency;
 }
@@ -47,7 +49,8 @@ export function parseAmount(
   let text: string;
   if (typeof input === 'number') {
     if (!Number.isFinite(input)) throw invalid(field, 'must be a finite number');
-    if (Math.abs(input) > Number.MAX_SAFE_INTEGER) throw invalid(field, 'is too large to be exact as a number; send a string');
+    if (Math.abs(input) > Number.MAX_SAFE_INTEGER)
+      throw invalid(field, 'is too large to be exact as a number; send a string');
     text = numberToPlainText(input);
   } else if (typeof input === 'string') {
     text = input.trim();
@@ -93,7 +96,12 @@ export function formatAmount(amountMinor: bigint, currency: Currency): string {
 export type Rounding = 'half_even' | 'half_up' | 'down';
 
 /** amountMinor × numerator / denominator with an explicit rounding rule (fees, pro-rating). */
-export function multiplyRatio(amountMinor: bigint, numerator: bigint, denominator: bigint, rounding: Rounding): bigint {
+export function multiplyRatio(
+  amountMinor: bigint,
+  numerator: bigint,
+  denominator: bigint,
+  rounding: Rounding,
+): bigint {
   if (denominator <= 0n) throw new Error('invariant violated: denominator must be positive');
   const product = amountMinor * numerator;
   const negative = product < 0n;
@@ -113,7 +121,11 @@ export function money(amountMinor: bigint, currency: Currency): Money {
   return { amountMinor, currency };
 }
 
-function checkRange(minor: bigint, field: string, options: { allowZero?: boolean; allowNegative?: boolean }): bigint {
+function checkRange(
+  minor: bigint,
+  field: string,
+  options: { allowZero?: boolean; allowNegative?: boolean },
+): bigint {
   if (minor < 0n && !options.allowNegative) throw invalid(field, 'must not be negative');
   if (minor === 0n && !options.allowZero) throw invalid(field, 'must be greater than zero');
   if (minor > amountMinorMax || minor < -amountMinorMax) throw invalid(field, 'is too large');

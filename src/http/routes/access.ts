@@ -1,12 +1,30 @@
 import { Type } from 'typebox';
-import { accessView, decideAccess, getAccess, listAccess, renameAccess, requestAccess } from '../../core/access/access.js';
+import {
+  accessView,
+  decideAccess,
+  getAccess,
+  listAccess,
+  renameAccess,
+  requestAccess,
+} from '../../core/access/access.js';
 import type { App, RouteContext } from '../app.js';
 import { runMutation } from '../mutation.js';
 import { merchantOf } from '../principal.js';
 import { PageQuery, pageEnvelope, pageOf, pageSizeDefault } from '../pagination.js';
-import { AccessRequest, commonErrors, EnvironmentSchema, IdempotencyHeaders, IdParams, ProductSchema } from '../schemas.js';
+import {
+  AccessRequest,
+  commonErrors,
+  EnvironmentSchema,
+  IdempotencyHeaders,
+  IdParams,
+  ProductSchema,
+} from '../schemas.js';
 
-const Name = Type.String({ minLength: 1, maxLength: 200, description: 'Your name for this subscription to the product.' });
+const Name = Type.String({
+  minLength: 1,
+  maxLength: 200,
+  description: 'Your name for this subscription to the product.',
+});
 const Reason = Type.Object(
   { reason: Type.Optional(Type.String({ maxLength: 1000 })) },
   { additionalProperties: false },
@@ -87,7 +105,8 @@ export function accessRoutes(app: App, ctx: RouteContext): void {
       config: { auth: 'merchant' },
       schema: {
         tags: ['merchant'],
-        summary: "Ask for a product in this key's environment: sandbox is approved at once, production waits.",
+        summary:
+          "Ask for a product in this key's environment: sandbox is approved at once, production waits.",
         security: [{ merchantKey: [] }],
         headers: IdempotencyHeaders,
         body: Type.Object({ product: ProductSchema, name: Name }, { additionalProperties: false }),
@@ -124,7 +143,9 @@ export function accessRoutes(app: App, ctx: RouteContext): void {
     async (request, reply) =>
       runMutation(request, reply, db, async (tx) => ({
         status: 200,
-        body: accessView(await renameAccess(tx, merchantOf(request.principal), request.params.id, request.body.name)),
+        body: accessView(
+          await renameAccess(tx, merchantOf(request.principal), request.params.id, request.body.name),
+        ),
       })),
   );
 
@@ -143,7 +164,7 @@ export function accessRoutes(app: App, ctx: RouteContext): void {
           security: [{ operatorKey: [] }],
           headers: IdempotencyHeaders,
           params: IdParams,
-          body: Type.Optional(Reason),
+          body: Reason,
           response: { 200: AccessRequest, ...commonErrors },
         },
       },
@@ -151,7 +172,12 @@ export function accessRoutes(app: App, ctx: RouteContext): void {
         runMutation(request, reply, db, async (tx) => {
           const principal = request.principal;
           const actor = principal?.kind === 'operator' ? principal.operatorKeyId : 'unknown';
-          return { status: 200, body: accessView(await decideAccess(tx, request.params.id, decision, actor, request.body?.reason)) };
+          return {
+            status: 200,
+            body: accessView(
+              await decideAccess(tx, request.params.id, decision, actor, request.body?.reason),
+            ),
+          };
         }),
     );
   }

@@ -16,7 +16,9 @@ export function auditRoutes(app: App, ctx: RouteContext): void {
         security: [{ operatorKey: [] }],
         querystring: Type.Object(
           {
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: pageSizeMax, default: pageSizeDefault })),
+            limit: Type.Optional(
+              Type.Integer({ minimum: 1, maximum: pageSizeMax, default: pageSizeDefault }),
+            ),
             starting_after: Type.Optional(Type.String({ maxLength: 20 })),
             merchant_id: Type.Optional(Type.String({ maxLength: 64 })),
           },

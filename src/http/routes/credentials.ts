@@ -7,7 +7,6 @@ import {
   revokeCredential,
   rotateCredential,
 } from '../../core/credentials/credentials.js';
-import type { Environment } from '../../core/db/schema.js';
 import { getMerchant } from '../../core/merchants/merchants.js';
 import type { App, RouteContext } from '../app.js';
 import { runMutation } from '../mutation.js';
@@ -115,14 +114,19 @@ export function credentialRoutes(app: App, ctx: RouteContext): void {
         security: merchantSecurity,
         headers: IdempotencyHeaders,
         params: IdParams,
-        body: Type.Optional(RotateBody),
+        body: RotateBody,
         response: { 201: IssuedCredential, ...commonErrors },
       },
     },
     async (request, reply) =>
       runMutation(request, reply, db, async (tx) => {
         const principal = merchantOf(request.principal);
-        const { issued } = await rotateCredential(tx, principal, request.params.id, overlap(request.body?.overlap_seconds));
+        const { issued } = await rotateCredential(
+          tx,
+          principal,
+          request.params.id,
+          overlap(request.body?.overlap_seconds),
+        );
         return {
           status: 201,
           body: { ...credentialView(issued.row, ctx.clock.now()), secret: issued.secret.reveal() },
@@ -146,7 +150,10 @@ export function credentialRoutes(app: App, ctx: RouteContext): void {
     async (request, reply) =>
       runMutation(request, reply, db, async (tx) => ({
         status: 200,
-        body: credentialView(await revokeCredential(tx, merchantOf(request.principal), request.params.id), ctx.clock.now()),
+        body: credentialView(
+          await revokeCredential(tx, merchantOf(request.principal), request.params.id),
+          ctx.clock.now(),
+        ),
       })),
   );
 
@@ -182,7 +189,11 @@ export function credentialRoutes(app: App, ctx: RouteContext): void {
         headers: IdempotencyHeaders,
         params: IdParams,
         body: Type.Object(
-          { environment: EnvironmentSchema, dialect: DialectSchema, name: Type.Optional(Type.String({ maxLength: 200 })) },
+          {
+            environment: EnvironmentSchema,
+            dialect: DialectSchema,
+            name: Type.Optional(Type.String({ maxLength: 200 })),
+          },
           { additionalProperties: false },
         ),
         response: { 201: IssuedCredential, ...commonErrors },
@@ -193,7 +204,7 @@ export function credentialRoutes(app: App, ctx: RouteContext): void {
         await getMerchant(tx, request.params.id);
         const issued = await issueCredential(tx, {
           merchantId: request.params.id,
-          environment: request.body.environment as Environment,
+          environment: request.body.environment,
           dialect: request.body.dialect,
           ...(request.body.name !== undefined ? { name: request.body.name } : {}),
         });
@@ -215,7 +226,7 @@ export function credentialRoutes(app: App, ctx: RouteContext): void {
         security: operatorSecurity,
         headers: IdempotencyHeaders,
         params: CredentialParams,
-        body: Type.Optional(RotateBody),
+        body: RotateBody,
         response: { 201: IssuedCredential, ...commonErrors },
       },
     },
@@ -271,6 +282,9 @@ export function credentialRoutes(app: App, ctx: RouteContext): void {
       },
     },
     async (request) =>
-      credentialView(await getCredential(db, merchantOf(request.principal), request.params.id), ctx.clock.now()),
+      credentialView(
+        await getCredential(db, merchantOf(request.principal), request.params.id),
+        ctx.clock.now(),
+      ),
   );
 }

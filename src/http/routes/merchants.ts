@@ -1,7 +1,13 @@
 import { Type } from 'typebox';
 import { credentialView, issueCredential } from '../../core/credentials/credentials.js';
 import { environments } from '../../core/db/schema.js';
-import { getMerchant, insertMerchant, listMerchants, merchantView, setMerchantStatus } from '../../core/merchants/merchants.js';
+import {
+  getMerchant,
+  insertMerchant,
+  listMerchants,
+  merchantView,
+  setMerchantStatus,
+} from '../../core/merchants/merchants.js';
 import type { App, RouteContext } from '../app.js';
 import { runMutation } from '../mutation.js';
 import { merchantOf } from '../principal.js';
@@ -23,7 +29,10 @@ export function merchantRoutes(app: App, ctx: RouteContext): void {
         summary: 'Create a merchant, with a native key for each environment (secrets shown once).',
         security: operatorSecurity,
         headers: IdempotencyHeaders,
-        body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+        body: Type.Object(
+          { name: Type.String({ minLength: 1, maxLength: 200 }) },
+          { additionalProperties: false },
+        ),
         response: {
           201: Type.Object({ merchant: Merchant, credentials: Type.Array(IssuedCredential) }),
           ...commonErrors,
@@ -44,7 +53,11 @@ export function merchantRoutes(app: App, ctx: RouteContext): void {
           });
           credentials.push({ ...credentialView(issued.row, now), secret: issued.secret.reveal() });
         }
-        return { status: 201, body: { merchant: merchantView(merchant), credentials }, targetId: merchant.id };
+        return {
+          status: 201,
+          body: { merchant: merchantView(merchant), credentials },
+          targetId: merchant.id,
+        };
       }),
   );
 
@@ -133,7 +146,10 @@ export function merchantRoutes(app: App, ctx: RouteContext): void {
     },
     async (request) => {
       const principal = merchantOf(request.principal);
-      return { merchant: merchantView(await getMerchant(db, principal.merchantId)), environment: principal.environment };
+      return {
+        merchant: merchantView(await getMerchant(db, principal.merchantId)),
+        environment: principal.environment,
+      };
     },
   );
 }

@@ -6,7 +6,13 @@ import type { App, RouteContext } from '../app.js';
 export function systemRoutes(app: App, ctx: RouteContext): void {
   app.get(
     '/healthz',
-    { schema: { tags: ['system'], summary: 'Liveness: the process answers.', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    {
+      schema: {
+        tags: ['system'],
+        summary: 'Liveness: the process answers.',
+        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+      },
+    },
     async () => ({ status: 'ok' as const }),
   );
 
