@@ -8,7 +8,7 @@ import { loadMigrations, migrate } from './core/db/migrate.js';
 import { systemClock } from './core/time/clock.js';
 import { buildApp, redactedPaths, serializeError } from './http/app.js';
 import { productModules } from './products/index.js';
-import { startWorker } from './worker.js';
+import { jobHandlers, startWorker } from './worker.js';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -53,7 +53,7 @@ export async function start(config: Config, role: Role): Promise<void> {
   });
 
   if (role !== 'api') {
-    const worker = startWorker(database.db, log);
+    const worker = await startWorker(database.db, log);
     stopFns.push(() => worker.stop());
   }
   let port: number | undefined;
@@ -87,6 +87,7 @@ async function serveApi(
     database,
     migrations: await loadMigrations(),
     clock: systemClock,
+    jobHandlers: jobHandlers(),
     ...(controlToken ? { controlToken } : {}),
   });
   await app.listen({ host: config.host, port: config.port });

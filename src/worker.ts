@@ -1,25 +1,30 @@
-import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from './core/db/db.js';
 import { pruneIdempotencyKeys } from './core/idempotency/idempotency.js';
+import { upsertSchedule } from './core/jobs/jobs.js';
+import { startJobRunner, type JobHandler, type Logger } from './core/jobs/runner.js';
 
-/** How often the worker prunes expired idempotency keys. */
-export const pruneIntervalMs = 15 * 60 * 1000;
+/** Recurring maintenance, as schedules the job runner enqueues (any number of workers, once per slot). */
+export const schedules = [
+  { name: 'prune-idempotency-keys', queue: 'maintenance.prune-idempotency-keys', intervalSeconds: 15 * 60 },
+] as const;
+
+/** Every job handler Payloom runs, by queue. Products and core modules add theirs here. */
+export function jobHandlers(): Map<string, JobHandler> {
+  return new Map<string, JobHandler>([
+    [
+      'maintenance.prune-idempotency-keys',
+      async (_job, ctx) => {
+        await pruneIdempotencyKeys(ctx.db);
+      },
+    ],
+  ]);
+}
 
 /**
- * The worker role: due work that is not a request. Safe to run in any number of processes (every task
- * here is idempotent and batched).
+ * The worker role: runs due jobs. Safe to run in any number of processes: jobs are claimed with
+ * SKIP LOCKED under a lease, and every handler is idempotent.
  */
-export function startWorker(db: Db, log: Pick<FastifyBaseLogger, 'info' | 'error'>): { stop(): void } {
-  const prune = async () => {
-    try {
-      const deleted = await pruneIdempotencyKeys(db);
-      if (deleted > 0) log.info({ deleted }, 'pruned expired idempotency keys');
-    } catch (error) {
-      log.error({ err: error }, 'idempotency prune failed');
-    }
-  };
-  void prune();
-  const timer = setInterval(() => void prune(), pruneIntervalMs);
-  timer.unref();
-  return { stop: () => clearInterval(timer) };
+export async function startWorker(db: Db, log: Logger): Promise<{ stop(): Promise<void> }> {
+  for (const schedule of schedules) await upsertSchedule(db, schedule);
+  return startJobRunner(db, jobHandlers(), log);
 }

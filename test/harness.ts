@@ -9,6 +9,8 @@ import { loadMigrations, migrate } from '../src/core/db/migrate.js';
 import { ManualClock, systemClock, type Clock } from '../src/core/time/clock.js';
 import { buildApp, type App } from '../src/http/app.js';
 import { productModules } from '../src/products/index.js';
+import type { JobHandlers } from '../src/core/jobs/runner.js';
+import { jobHandlers } from '../src/worker.js';
 
 export type Backend = 'pglite' | 'postgres';
 
@@ -92,7 +94,12 @@ export interface TestApp {
 
 /** The app in-process on a fresh database, bootstrapped like a first start (operator key, demo merchant). */
 export async function startTestApp(
-  options: { env?: Record<string, string>; clock?: Clock; manualClock?: boolean } = {},
+  options: {
+    env?: Record<string, string>;
+    clock?: Clock;
+    manualClock?: boolean;
+    jobHandlers?: JobHandlers;
+  } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase();
   const config = loadConfig({
@@ -118,6 +125,7 @@ export async function startTestApp(
     migrations: await loadMigrations(),
     clock,
     logStream,
+    jobHandlers: options.jobHandlers ?? jobHandlers(),
   });
   await app.ready();
 

@@ -16,6 +16,7 @@ import type { DatabaseHandle } from '../core/db/db.js';
 import type { Migration } from '../core/db/migrate.js';
 import { AppError } from '../core/errors/errors.js';
 import { newId } from '../core/ids/ids.js';
+import type { JobHandlers } from '../core/jobs/runner.js';
 import type { Clock } from '../core/time/clock.js';
 import { HttpMetrics } from './metrics.js';
 import { auditTarget, claimIdempotency } from './mutation.js';
@@ -33,6 +34,8 @@ export interface AppContext {
   readonly logStream?: DestinationStream;
   /** Token that lets the local CLI run commands in this process (embedded mode); see cli.ts. */
   readonly controlToken?: string;
+  /** Job handlers by queue: test-clock advances run due work in the API process. */
+  readonly jobHandlers: JobHandlers;
 }
 
 export type App = FastifyInstance<

@@ -97,6 +97,34 @@ export interface SchemaMigrationsTable {
   applied_at: Timestamp;
 }
 
+export interface TestClocksTable {
+  merchant_id: string;
+  id: string;
+  environment: 'sandbox';
+  name: ColumnType<string, string | undefined>;
+  frozen_time: Timestamp;
+  created_at: Timestamp;
+}
+
+export interface JobsTable {
+  id: Generated<bigint>;
+  queue: string;
+  payload: ColumnType<Record<string, unknown>, string | undefined, string>;
+  merchant_id: string | null;
+  environment: string | null;
+  test_clock_id: string | null;
+  run_at: Timestamp;
+  state: ColumnType<'queued' | 'running' | 'failed', 'queued' | 'running' | 'failed' | undefined>;
+  attempts: ColumnType<number, number | undefined>;
+  attempts_max: ColumnType<number, number | undefined>;
+  singleton_key: string | null;
+  locked_by: string | null;
+  locked_until: NullableTimestamp;
+  last_error: string | null;
+  created_at: Timestamp;
+  failed_at: NullableTimestamp;
+}
+
 export interface Database {
   merchants: MerchantsTable;
   credentials: CredentialsTable;
@@ -106,4 +134,6 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   bootstrap_secrets: BootstrapSecretsTable;
   schema_migrations: SchemaMigrationsTable;
+  test_clocks: TestClocksTable;
+  jobs: JobsTable;
 }

@@ -11,6 +11,14 @@ export const idPrefixes = {
   operatorKey: 'opk',
   accessRequest: 'acc',
   request: 'req',
+  testClock: 'clock',
+  payment: 'pay',
+  ledgerTransaction: 'ltx',
+  hold: 'hold',
+  event: 'evt',
+  webhookEndpoint: 'we',
+  webhookDelivery: 'whd',
+  sms: 'sms',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

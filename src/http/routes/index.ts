@@ -5,6 +5,7 @@ import { controlRoutes } from './control.js';
 import { credentialRoutes } from './credentials.js';
 import { merchantRoutes } from './merchants.js';
 import { systemRoutes } from './system.js';
+import { testClockRoutes } from '../../sandbox/test-clock-routes.js';
 
 /** Every route module of the native API. Products add theirs from src/products/<product>/routes.ts. */
 export async function registerRoutes(app: App, ctx: RouteContext): Promise<void> {
@@ -14,4 +15,5 @@ export async function registerRoutes(app: App, ctx: RouteContext): Promise<void>
   accessRoutes(app, ctx);
   auditRoutes(app, ctx);
   controlRoutes(app, ctx);
+  testClockRoutes(app, ctx);
 }
