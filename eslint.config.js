@@ -4,8 +4,6 @@ import tseslint from 'typescript-eslint';
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.payloom/**', 'eslint.config.js'] },
   ...tseslint.configs.recommendedTypeChecked,
-  // Plain JS helper scripts spawned by tests are not part of the TypeScript project.
-  { files: ['**/*.mjs'], ...tseslint.configs.disableTypeChecked },
   {
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
@@ -45,5 +43,11 @@ export default tseslint.config(
   {
     files: ['vitest.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },
+  },
+  {
+    // Plain JS helper scripts spawned by tests are not part of the TypeScript project.
+    files: ['**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { parserOptions: { projectService: false, project: null } },
   },
 );
