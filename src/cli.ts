@@ -12,6 +12,7 @@ const usage = `Usage: payloom <command>
   migrate                                    apply database migrations
   demo-credentials [--json]                  print the demo merchant's credentials
   operator create-key [--name NAME]          create an operator API key (printed once)
+  ledger verify                              recompute balances from entries; exit 1 on any difference
   help                                       this text
 
 Settings come from the environment; see README.md ("Settings").

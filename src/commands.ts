@@ -3,6 +3,7 @@ import { demoCredentials } from './core/bootstrap/bootstrap.js';
 import { issueOperatorKey } from './core/credentials/credentials.js';
 import type { DatabaseHandle } from './core/db/db.js';
 import { migrate } from './core/db/migrate.js';
+import { verifyLedger } from './core/ledger/verify.js';
 
 /**
  * CLI commands that use the database. They run either in the CLI's own process or, when a server owns
@@ -20,7 +21,7 @@ export interface CommandContext {
   readonly config: Config;
 }
 
-export const databaseCommands = ['migrate', 'demo-credentials', 'operator'] as const;
+export const databaseCommands = ['migrate', 'demo-credentials', 'operator', 'ledger'] as const;
 
 export function isDatabaseCommand(name: string | undefined): boolean {
   return (databaseCommands as readonly string[]).includes(name ?? '');
@@ -64,6 +65,20 @@ export async function runDatabaseCommand(
       const keyName = nameIndex >= 0 ? (rest[nameIndex + 1] ?? 'cli') : 'cli';
       const key = await issueOperatorKey(ctx.database.db, keyName);
       return ok(`${key.secret.reveal()}\n`);
+    }
+    case 'ledger': {
+      if (rest[0] !== 'verify') return fail('usage: payloom ledger verify\n');
+      const report = await verifyLedger(ctx.database.db);
+      const lines = [
+        `transactions: ${report.transactions}, entries: ${report.entries}, accounts: ${report.accounts}`,
+        ...report.totals.map((t) => `${t.currency}: debits ${t.debits_minor}, credits ${t.credits_minor}`),
+      ];
+      if (report.findings.length === 0) return ok(`${lines.join('\n')}\nledger verified: no differences\n`);
+      return {
+        exitCode: 1,
+        stdout: `${lines.join('\n')}\n`,
+        stderr: `${report.findings.map((f) => `DIFFERENCE: ${f}`).join('\n')}\n${report.findings.length} difference(s)\n`,
+      };
     }
     default:
       return fail(`unknown command ${name ?? ''}\n`);

@@ -1,6 +1,7 @@
 import type { Db } from './core/db/db.js';
 import { pruneIdempotencyKeys } from './core/idempotency/idempotency.js';
 import { upsertSchedule } from './core/jobs/jobs.js';
+import { expirePayment, expireQueue } from './core/payments/service.js';
 import { startJobRunner, type JobHandler, type Logger } from './core/jobs/runner.js';
 
 /** Recurring maintenance, as schedules the job runner enqueues (any number of workers, once per slot). */
@@ -15,6 +16,13 @@ export function jobHandlers(): Map<string, JobHandler> {
       'maintenance.prune-idempotency-keys',
       async (_job, ctx) => {
         await pruneIdempotencyKeys(ctx.db);
+      },
+    ],
+    [
+      expireQueue,
+      async (job, ctx) => {
+        const { merchantId, paymentId } = job.payload as { merchantId: string; paymentId: string };
+        await expirePayment(ctx.db, { merchantId, paymentId });
       },
     ],
   ]);

@@ -6,6 +6,7 @@ import { loadConfig, testDatabaseUrl, type Config } from '../src/config.js';
 import { bootstrap, demoCredentials, type DemoCredentials } from '../src/core/bootstrap/bootstrap.js';
 import { openPglite, openPostgres, type DatabaseHandle } from '../src/core/db/db.js';
 import { loadMigrations, migrate } from '../src/core/db/migrate.js';
+import { verifyLedger } from '../src/core/ledger/verify.js';
 import { ManualClock, systemClock, type Clock } from '../src/core/time/clock.js';
 import { buildApp, type App } from '../src/http/app.js';
 import { productModules } from '../src/products/index.js';
@@ -173,8 +174,11 @@ export async function startTestApp(
       };
     },
     async close() {
+      // Every test file ends with a ledger that verifies: whatever it did, no money was lost or doubled.
+      const report = await verifyLedger(database.handle.db);
       await app.close();
       await database.close();
+      if (report.findings.length > 0) throw new Error(`ledger verify failed:\n${report.findings.join('\n')}`);
     },
   };
 }

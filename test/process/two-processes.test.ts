@@ -57,6 +57,42 @@ describe.runIf(backend() === 'postgres')('two payloom processes against one Post
     expect(seen.status).toBe(200);
   });
 
+  it('payloom ledger verify passes on a consistent ledger and fails, naming it, on a difference', async () => {
+    const env = { DATABASE_URL: database.url ?? '' };
+    const clean = await runPayloom(['ledger', 'verify'], env);
+    expect(clean.code).toBe(0);
+    expect(clean.stdout).toContain('no differences');
+    const db = database.handle.db;
+    const merchantId = (await db.selectFrom('merchants').select('id').executeTakeFirstOrThrow()).id;
+    await db
+      .insertInto('ledger_transactions')
+      .values({
+        merchant_id: merchantId,
+        environment: 'sandbox',
+        id: 'ltx_tampered',
+        payment_id: null,
+        kind: 'manual',
+      })
+      .execute();
+    await db
+      .insertInto('ledger_entries')
+      .values({
+        merchant_id: merchantId,
+        transaction_id: 'ltx_tampered',
+        entry_no: 1,
+        environment: 'sandbox',
+        currency: 'EUR',
+        role: 'merchant_payable',
+        debit_minor: 0n,
+        credit_minor: 500n,
+      })
+      .execute();
+    const dirty = await runPayloom(['ledger', 'verify'], env);
+    expect(dirty.code).toBe(1);
+    expect(dirty.stderr).toContain('ltx_tampered is unbalanced');
+    expect(dirty.stderr).toContain('merchant_payable');
+  });
+
   it('one start with several api processes serves on one port', async () => {
     const env = { DATABASE_URL: database.url ?? '', PAYLOOM_API_PROCESSES: '2', PAYLOOM_DB_POOL_MAX: '4' };
     const cluster = await startPayloom(env);

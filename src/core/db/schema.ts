@@ -125,6 +125,106 @@ export interface JobsTable {
   failed_at: NullableTimestamp;
 }
 
+export interface JobSchedulesTable {
+  name: string;
+  queue: string;
+  interval_seconds: number;
+  next_run_at: Timestamp;
+}
+
+export type PaymentKind = 'sale' | 'authorization' | 'refund';
+export type PaymentStatus = 'pending' | 'authorized' | 'captured' | 'voided' | 'expired' | 'succeeded' | 'failed' | 'unknown';
+
+export interface PaymentsTable {
+  merchant_id: string;
+  id: string;
+  environment: Environment;
+  product: Product;
+  kind: PaymentKind;
+  status: PaymentStatus;
+  amount_minor: bigint;
+  currency: string;
+  captured_minor: ColumnType<bigint, bigint | undefined, bigint>;
+  refunded_minor: ColumnType<bigint, bigint | undefined, bigint>;
+  payer_ref: string;
+  connector_id: string;
+  connector_ref: string | null;
+  raw_code: string | null;
+  raw_message: string | null;
+  parent_payment_id: string | null;
+  reference: string | null;
+  description: string | null;
+  test_clock_id: string | null;
+  expires_at: NullableTimestamp;
+  metadata: ColumnType<Record<string, unknown>, string | undefined, string>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PaymentTransitionsTable {
+  merchant_id: string;
+  payment_id: string;
+  seq: number;
+  from_status: string | null;
+  to_status: string;
+  event: string;
+  amount_minor: bigint | null;
+  raw_code: string | null;
+  at: Timestamp;
+}
+
+export interface LedgerAccountsTable {
+  merchant_id: string;
+  environment: Environment;
+  currency: string;
+  role: string;
+  debits_minor: bigint;
+  credits_minor: bigint;
+}
+
+export interface LedgerTransactionsTable {
+  merchant_id: string;
+  environment: Environment;
+  id: string;
+  payment_id: string | null;
+  kind: string;
+  created_at: Timestamp;
+}
+
+export interface LedgerEntriesTable {
+  merchant_id: string;
+  transaction_id: string;
+  entry_no: number;
+  environment: Environment;
+  currency: string;
+  role: string;
+  debit_minor: bigint;
+  credit_minor: bigint;
+}
+
+export interface LedgerHoldsTable {
+  merchant_id: string;
+  id: string;
+  environment: Environment;
+  payment_id: string;
+  currency: string;
+  amount_minor: bigint;
+  status: 'pending' | 'posted' | 'voided' | 'expired';
+  posted_minor: ColumnType<bigint, bigint | undefined, bigint>;
+  created_at: Timestamp;
+  resolved_at: NullableTimestamp;
+}
+
+export interface EventsTable {
+  merchant_id: string;
+  environment: Environment;
+  id: string;
+  type: string;
+  object_id: string;
+  data: ColumnType<Record<string, unknown>, string, string>;
+  created_at: Timestamp;
+}
+
 export interface Database {
   merchants: MerchantsTable;
   credentials: CredentialsTable;
@@ -136,4 +236,12 @@ export interface Database {
   schema_migrations: SchemaMigrationsTable;
   test_clocks: TestClocksTable;
   jobs: JobsTable;
+  job_schedules: JobSchedulesTable;
+  payments: PaymentsTable;
+  payment_transitions: PaymentTransitionsTable;
+  ledger_accounts: LedgerAccountsTable;
+  ledger_transactions: LedgerTransactionsTable;
+  ledger_entries: LedgerEntriesTable;
+  ledger_holds: LedgerHoldsTable;
+  events: EventsTable;
 }

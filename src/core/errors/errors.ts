@@ -24,6 +24,12 @@ export const errorCodes = {
     status: 409,
     title: 'A request with this Idempotency-Key is still being processed.',
   },
+  hold_already_resolved: { status: 409, title: 'The reservation was already captured, voided or expired.' },
+  exceeds_held_amount: { status: 409, title: 'The amount is more than the reservation holds.' },
+  authorization_expired: { status: 409, title: 'The reservation has expired.' },
+  refund_exceeds_captured: { status: 409, title: 'Refunds would exceed the amount captured.' },
+  payment_not_refundable: { status: 409, title: 'The payment has no captured money to refund.' },
+  invalid_state_transition: { status: 409, title: 'The payment cannot make this change in its current state.' },
   payload_too_large: { status: 413, title: 'The request body is larger than the limit.' },
   unsupported_media_type: { status: 415, title: 'The request body must be application/json.' },
   idempotency_key_reused: {

@@ -4,6 +4,7 @@ import { auditRoutes } from './audit.js';
 import { controlRoutes } from './control.js';
 import { credentialRoutes } from './credentials.js';
 import { merchantRoutes } from './merchants.js';
+import { paymentRoutes } from './payments.js';
 import { systemRoutes } from './system.js';
 import { testClockRoutes } from '../../sandbox/test-clock-routes.js';
 
@@ -14,6 +15,7 @@ export async function registerRoutes(app: App, ctx: RouteContext): Promise<void>
   credentialRoutes(app, ctx);
   accessRoutes(app, ctx);
   auditRoutes(app, ctx);
+  paymentRoutes(app, ctx);
   controlRoutes(app, ctx);
   testClockRoutes(app, ctx);
 }
