@@ -22,6 +22,8 @@ export interface Config {
   readonly idempotencyTtlHours: number;
   readonly credentialOverlapSeconds: number;
   readonly seedDemo: boolean;
+  /** Lets webhooks reach loopback and private addresses: local development only. */
+  readonly allowPrivateCallbacks: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -62,6 +64,7 @@ export function loadConfig(env: Env = process.env, portOverride?: number): Confi
     idempotencyTtlHours: integer(env, 'PAYLOOM_IDEMPOTENCY_TTL_HOURS', 24, 24, 24 * 365),
     credentialOverlapSeconds: integer(env, 'PAYLOOM_CREDENTIAL_OVERLAP_SECONDS', 86_400, 0, 30 * 86_400),
     seedDemo: boolean(env, 'PAYLOOM_SEED_DEMO', true),
+    allowPrivateCallbacks: boolean(env, 'PAYLOOM_ALLOW_PRIVATE_CALLBACKS', false),
   };
   if (databaseUrl === undefined && config.apiProcesses > 1) {
     throw new ConfigError(

@@ -53,7 +53,7 @@ export async function start(config: Config, role: Role): Promise<void> {
   });
 
   if (role !== 'api') {
-    const worker = await startWorker(database.db, log);
+    const worker = await startWorker(database.db, log, config);
     stopFns.push(() => worker.stop());
   }
   let port: number | undefined;
@@ -87,7 +87,7 @@ async function serveApi(
     database,
     migrations: await loadMigrations(),
     clock: systemClock,
-    jobHandlers: jobHandlers(),
+    jobHandlers: jobHandlers(config),
     ...(controlToken ? { controlToken } : {}),
   });
   await app.listen({ host: config.host, port: config.port });

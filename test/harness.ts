@@ -126,7 +126,7 @@ export async function startTestApp(
     migrations: await loadMigrations(),
     clock,
     logStream,
-    jobHandlers: options.jobHandlers ?? jobHandlers(),
+    jobHandlers: options.jobHandlers ?? jobHandlers(config),
   });
   await app.ready();
 

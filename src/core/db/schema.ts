@@ -225,6 +225,51 @@ export interface EventsTable {
   created_at: Timestamp;
 }
 
+export interface WebhookEndpointsTable {
+  merchant_id: string;
+  id: string;
+  environment: Environment;
+  url: string;
+  description: ColumnType<string, string | undefined>;
+  event_types: ColumnType<string[], string[] | undefined>;
+  enabled: ColumnType<boolean, boolean | undefined>;
+  disabled_reason: string | null;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: NullableTimestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface WebhookDeliveriesTable {
+  merchant_id: string;
+  id: string;
+  environment: Environment;
+  endpoint_id: string;
+  event_id: string;
+  status: ColumnType<'pending' | 'delivered' | 'failed' | 'cancelled', 'pending' | 'delivered' | 'failed' | 'cancelled' | undefined>;
+  attempts: ColumnType<number, number | undefined>;
+  test_clock_id: string | null;
+  next_attempt_at: NullableTimestamp;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  delivered_at: NullableTimestamp;
+}
+
+export interface WebhookAttemptsTable {
+  merchant_id: string;
+  delivery_id: string;
+  attempt_no: number;
+  at: Timestamp;
+  outcome: string;
+  status_code: number | null;
+  latency_ms: number;
+  response_snippet: ColumnType<string, string | undefined>;
+  error: string | null;
+}
+
 export interface Database {
   merchants: MerchantsTable;
   credentials: CredentialsTable;
@@ -244,4 +289,7 @@ export interface Database {
   ledger_entries: LedgerEntriesTable;
   ledger_holds: LedgerHoldsTable;
   events: EventsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }

@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Executor } from '../db/db.js';
 import type { Environment, EventsTable } from '../db/schema.js';
 import { newId } from '../ids/ids.js';
@@ -15,22 +15,38 @@ export interface NewEvent {
   type: string;
   objectId: string;
   data: Record<string, unknown>;
+  /** The object's test clock: webhook retries for this event are scheduled on it. */
+  testClockId?: string | null;
 }
 
-export async function recordEvent(tx: Executor, input: NewEvent): Promise<EventRow> {
-  const row = await tx
-    .insertInto('events')
-    .values({
-      merchant_id: input.merchantId,
-      environment: input.environment,
-      id: newId('event'),
-      type: input.type,
-      object_id: input.objectId,
-      data: JSON.stringify(input.data, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  return row;
+export const deliverQueue = 'webhooks.deliver';
+
+/**
+ * Writes the event and fans it out, in one statement: a delivery for every enabled endpoint of the
+ * merchant and environment that wants this type, and a job for each delivery. A delivery id is the
+ * event's id joined with the endpoint's, so it is unique and sorts by event time.
+ */
+export async function recordEvent(tx: Executor, input: NewEvent): Promise<void> {
+  const id = newId('event');
+  const data = JSON.stringify(input.data, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  const clock = input.testClockId ?? null;
+  await sql`
+    WITH ev AS (
+      INSERT INTO events (merchant_id, environment, id, type, object_id, data)
+      VALUES (${input.merchantId}, ${input.environment}, ${id}, ${input.type}, ${input.objectId}, ${data}::jsonb)
+    ), d AS (
+      INSERT INTO webhook_deliveries (merchant_id, id, environment, endpoint_id, event_id, test_clock_id)
+      SELECT merchant_id, 'whd_' || substr(${id}, 5) || substr(id, 4), environment, id, ${id}, ${clock}
+        FROM webhook_endpoints
+       WHERE merchant_id = ${input.merchantId} AND environment = ${input.environment} AND enabled
+         AND (cardinality(event_types) = 0 OR ${input.type} = ANY(event_types))
+      RETURNING merchant_id, id
+    )
+    INSERT INTO jobs (queue, payload, merchant_id, environment, test_clock_id, run_at)
+    SELECT ${deliverQueue}, jsonb_build_object('merchantId', merchant_id, 'deliveryId', id), merchant_id,
+           ${input.environment}, ${clock},
+           coalesce((SELECT frozen_time FROM test_clocks WHERE id = ${clock}), now())
+      FROM d`.execute(tx);
 }
 
 export function eventView(row: EventRow) {

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { sql } from 'kysely';
 import type { Db } from '../db/db.js';
 import { claimClockJobs, claimDueJobs, completeJob, enqueueDueSchedules, failJob, type Job } from './jobs.js';
 
 export interface JobContext {
   readonly db: Db;
-  /** "Now" for this job: its test clock's time, or real time. */
+  /** "Now" for this job: real time, or on a test clock the (simulated) time the job was due. */
   readonly now: Date;
 }
 
@@ -42,13 +41,9 @@ async function runOne(db: Db, handlers: JobHandlers, job: Job, workerId: string,
   const handler = handlers.get(job.queue);
   try {
     if (!handler) throw new RetryLater(`no handler for queue ${job.queue}`, 60);
-    const now = job.test_clock_id
-      ? ((
-          await sql<{
-            frozen_time: Date;
-          }>`SELECT frozen_time FROM test_clocks WHERE id = ${job.test_clock_id}`.execute(db)
-        ).rows[0]?.frozen_time ?? new Date())
-      : new Date();
+    // A job on a test clock runs, in simulated time, at the moment it was due: a clock advanced by a day
+    // replays that day's retries one after another instead of collapsing them into its last second.
+    const now = job.test_clock_id ? job.run_at : new Date();
     await handler(job, { db, now });
     await completeJob(db, job, workerId);
   } catch (error) {

@@ -371,6 +371,7 @@ async function emit(tx: Executor, row: PaymentRow): Promise<void> {
     type: `${row.kind === 'refund' ? 'refund' : 'payment'}.${row.status === 'pending' ? 'created' : row.status}`,
     objectId: row.id,
     data: paymentView(row),
+    testClockId: row.test_clock_id,
   });
 }
 

@@ -5,6 +5,7 @@ import { controlRoutes } from './control.js';
 import { credentialRoutes } from './credentials.js';
 import { merchantRoutes } from './merchants.js';
 import { paymentRoutes } from './payments.js';
+import { webhookRoutes } from './webhooks.js';
 import { systemRoutes } from './system.js';
 import { testClockRoutes } from '../../sandbox/test-clock-routes.js';
 
@@ -16,6 +17,7 @@ export async function registerRoutes(app: App, ctx: RouteContext): Promise<void>
   accessRoutes(app, ctx);
   auditRoutes(app, ctx);
   paymentRoutes(app, ctx);
+  webhookRoutes(app, ctx);
   controlRoutes(app, ctx);
   testClockRoutes(app, ctx);
 }
