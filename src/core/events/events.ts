@@ -26,7 +26,7 @@ export const deliverQueue = 'webhooks.deliver';
  * merchant and environment that wants this type, and a job for each delivery. A delivery id is the
  * event's id joined with the endpoint's, so it is unique and sorts by event time.
  */
-export async function recordEvent(tx: Executor, input: NewEvent): Promise<void> {
+export async function recordEvent(tx: Executor, input: NewEvent): Promise<string> {
   const id = newId('event');
   const data = JSON.stringify(input.data, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
   const clock = input.testClockId ?? null;
@@ -47,6 +47,7 @@ export async function recordEvent(tx: Executor, input: NewEvent): Promise<void> 
            ${input.environment}, ${clock},
            coalesce((SELECT frozen_time FROM test_clocks WHERE id = ${clock}), now())
       FROM d`.execute(tx);
+  return id;
 }
 
 export function eventView(row: EventRow) {

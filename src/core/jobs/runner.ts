@@ -27,7 +27,7 @@ export interface Logger {
 }
 
 /** Jobs run at once by one worker process. */
-export const workerConcurrency = 16;
+export const workerConcurrency = 32;
 /** Idle poll interval; a busy worker claims again at once. */
 export const pollIntervalMs = 200;
 /** Bound on the jobs one test-clock advance runs (a loop of self-rescheduling jobs cannot spin forever). */
@@ -73,32 +73,47 @@ export function startJobRunner(
   const workerId = newWorkerId();
   const queues = [...handlers.keys()];
   let stopped = false;
+  let inFlight = 0;
   let wake: (() => void) | undefined;
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  // A pool, not batches: a slow job (a webhook receiver taking 15 s) does not hold up the others.
   const loop = async () => {
+    let lastSchedules = 0;
     while (!stopped) {
       let claimed: Job[] = [];
       try {
-        await enqueueDueSchedules(db);
-        claimed = await claimDueJobs(db, {
-          workerId,
-          queues,
-          limit: workerConcurrency,
-          ...(options.leaseSeconds ? { leaseSeconds: options.leaseSeconds } : {}),
-        });
-        await Promise.all(claimed.map((job) => runOne(db, handlers, job, workerId, log)));
+        if (Date.now() - lastSchedules >= pollIntervalMs) {
+          lastSchedules = Date.now();
+          await enqueueDueSchedules(db);
+        }
+        if (inFlight < workerConcurrency) {
+          claimed = await claimDueJobs(db, {
+            workerId,
+            queues,
+            limit: workerConcurrency - inFlight,
+            ...(options.leaseSeconds ? { leaseSeconds: options.leaseSeconds } : {}),
+          });
+        }
+        for (const job of claimed) {
+          inFlight++;
+          void runOne(db, handlers, job, workerId, log).finally(() => {
+            inFlight--;
+            wake?.();
+          });
+        }
       } catch (error) {
         log.error({ err: error }, 'job loop error');
       }
-      if (claimed.length === 0 && !stopped) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, pollIntervalMs);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-      }
+      if (!stopped && (claimed.length === 0 || inFlight >= workerConcurrency)) await sleep(pollIntervalMs);
     }
+    while (inFlight > 0) await sleep(10);
   };
   const done = loop();
   return {

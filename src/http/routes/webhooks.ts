@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { AppError } from '../../core/errors/errors.js';
+import { recordEvent } from '../../core/events/events.js';
 import { retryDelivery } from '../../core/webhooks/dispatch.js';
 import {
   createEndpoint,
@@ -102,6 +103,40 @@ export function webhookRoutes(app: App, ctx: RouteContext): void {
           ...(request.body.enabled !== undefined ? { enabled: request.body.enabled } : {}),
         });
         return { status: 201, body: { ...endpointView(row), secret: secret.reveal() }, targetId: row.id };
+      }),
+  );
+
+  app.post(
+    '/v1/webhook-endpoints/test-event',
+    {
+      config: { auth: 'merchant' },
+      schema: {
+        tags: ['webhooks'],
+        summary:
+          'Emit a `webhook.test` event to every endpoint that takes it, to check a receiver end to end.',
+        security,
+        headers: IdempotencyHeaders,
+        body: Type.Object(
+          { data: Type.Optional(Type.Object({}, { additionalProperties: true, maxProperties: 20 })) },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: Type.Object({ event_id: Type.String(), type: Type.Literal('webhook.test') }),
+          ...commonErrors,
+        },
+      },
+    },
+    async (request, reply) =>
+      runMutation(request, reply, db, async (tx) => {
+        const principal = merchantOf(request.principal);
+        const id = await recordEvent(tx, {
+          merchantId: principal.merchantId,
+          environment: principal.environment,
+          type: 'webhook.test',
+          objectId: principal.merchantId,
+          data: { ...(request.body.data ?? {}) },
+        });
+        return { status: 201, body: { event_id: id, type: 'webhook.test' as const }, targetId: id };
       }),
   );
 
