@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { Secret } from './core/secrets/secrets.js';
 
 /**
  * The only reader of process.env. Every setting is parsed and validated once here and documented in
@@ -24,6 +25,11 @@ export interface Config {
   readonly seedDemo: boolean;
   /** Lets webhooks reach loopback and private addresses: local development only. */
   readonly allowPrivateCallbacks: boolean;
+  /** Gateway for production SMS; sandbox SMS always use the sandbox gateway. */
+  readonly smsGateway: 'sandbox' | 'smpp';
+  readonly smpp: { host: string; port: number; tls: boolean; systemId: string; password: Secret } | undefined;
+  readonly smsSender: string;
+  readonly smsLimits: { perMsisdnPerDay: number; perPrefixPerDay: number; perMerchantPerDay: number };
 }
 
 export class ConfigError extends Error {}
@@ -65,7 +71,25 @@ export function loadConfig(env: Env = process.env, portOverride?: number): Confi
     credentialOverlapSeconds: integer(env, 'PAYLOOM_CREDENTIAL_OVERLAP_SECONDS', 86_400, 0, 30 * 86_400),
     seedDemo: boolean(env, 'PAYLOOM_SEED_DEMO', true),
     allowPrivateCallbacks: boolean(env, 'PAYLOOM_ALLOW_PRIVATE_CALLBACKS', false),
+    smsGateway: oneOf(env, 'PAYLOOM_SMS_GATEWAY', ['sandbox', 'smpp'], 'sandbox'),
+    smpp: smppUrl(nonEmpty(env.PAYLOOM_SMPP_URL)),
+    smsSender: nonEmpty(env.PAYLOOM_SMS_SENDER) ?? 'Payloom',
+    smsLimits: {
+      perMsisdnPerDay: integer(env, 'PAYLOOM_SMS_PER_MSISDN_PER_DAY', 10, 1, 1_000_000),
+      perPrefixPerDay: integer(env, 'PAYLOOM_SMS_PER_PREFIX_PER_DAY', 10_000, 1, 100_000_000),
+      perMerchantPerDay: integer(env, 'PAYLOOM_SMS_PER_MERCHANT_PER_DAY', 10_000, 1, 100_000_000),
+    },
   };
+  if (config.smsGateway === 'smpp' && !config.smpp) {
+    throw new ConfigError(
+      'PAYLOOM_SMS_GATEWAY=smpp needs PAYLOOM_SMPP_URL (smpp://system_id:password@host:port)',
+    );
+  }
+  if (config.smsSender.length > 11 && !/^\+?\d{1,16}$/.test(config.smsSender)) {
+    throw new ConfigError(
+      'PAYLOOM_SMS_SENDER must be at most 11 characters, or a number of at most 16 digits',
+    );
+  }
   if (databaseUrl === undefined && config.apiProcesses > 1) {
     throw new ConfigError(
       'PAYLOOM_API_PROCESSES > 1 needs DATABASE_URL: embedded PGlite is owned by one process',
@@ -77,6 +101,27 @@ export function loadConfig(env: Env = process.env, portOverride?: number): Confi
 /** Test database URL (integration tests run on PostgreSQL too when it is set). */
 export function testDatabaseUrl(env: Env = process.env): string | undefined {
   return nonEmpty(env.TEST_DATABASE_URL);
+}
+
+/** `smpp://system_id:password@host:port` (or `smpps://` for TLS); the password is kept wrapped. */
+function smppUrl(raw: string | undefined): Config['smpp'] {
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('PAYLOOM_SMPP_URL is not a URL (smpp://system_id:password@host:port)');
+  }
+  if (url.protocol !== 'smpp:' && url.protocol !== 'smpps:')
+    throw new ConfigError('PAYLOOM_SMPP_URL must start with smpp:// or smpps://');
+  if (!url.username || !url.hostname) throw new ConfigError('PAYLOOM_SMPP_URL needs a system_id and a host');
+  return {
+    host: url.hostname,
+    port: url.port ? Number(url.port) : 2775,
+    tls: url.protocol === 'smpps:',
+    systemId: decodeURIComponent(url.username),
+    password: new Secret(decodeURIComponent(url.password)),
+  };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

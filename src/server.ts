@@ -8,7 +8,7 @@ import { loadMigrations, migrate } from './core/db/migrate.js';
 import { systemClock } from './core/time/clock.js';
 import { buildApp, redactedPaths, serializeError } from './http/app.js';
 import { productModules } from './products/index.js';
-import { jobHandlers, startWorker } from './worker.js';
+import { createSmsDispatcher, jobHandlers, startWorker, type WorkerServices } from './worker.js';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -24,7 +24,12 @@ export async function start(config: Config, role: Role): Promise<void> {
     serializers: { err: serializeError },
   });
   if (cluster.isWorker) {
-    await serveApi(config, log, await openDatabase(config, undefined), undefined);
+    const database = await openDatabase(config, undefined);
+    const sms = createSmsDispatcher(database.db, config, log);
+    await serveApi(config, log, database, undefined, {
+      allowPrivateCallbacks: config.allowPrivateCallbacks,
+      sms,
+    });
     return;
   }
 
@@ -41,6 +46,9 @@ export async function start(config: Config, role: Role): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
+  const sms = createSmsDispatcher(database.db, config, log);
+  const services = { allowPrivateCallbacks: config.allowPrivateCallbacks, sms };
+  stopFns.push(() => sms.close());
   const { applied } = await migrate(database);
   log.info(
     { applied: applied.length, migrations: applied },
@@ -53,7 +61,7 @@ export async function start(config: Config, role: Role): Promise<void> {
   });
 
   if (role !== 'api') {
-    const worker = await startWorker(database.db, log, config);
+    const worker = await startWorker(database.db, log, services);
     stopFns.push(() => worker.stop());
   }
   let port: number | undefined;
@@ -61,7 +69,7 @@ export async function start(config: Config, role: Role): Promise<void> {
     if (config.databaseUrl && config.apiProcesses > 1) {
       port = await forkApiProcesses(config, log);
     } else {
-      const app = await serveApi(config, log, database, lock?.info.controlToken);
+      const app = await serveApi(config, log, database, lock?.info.controlToken, services);
       port = listeningPort(app.server.address());
       lock?.announce(port);
       stopFns.push(() => app.close());
@@ -81,13 +89,14 @@ async function serveApi(
   log: pino.Logger,
   database: DatabaseHandle,
   controlToken: string | undefined,
+  services: WorkerServices,
 ) {
   const app = await buildApp({
     config,
     database,
     migrations: await loadMigrations(),
     clock: systemClock,
-    jobHandlers: jobHandlers(config),
+    jobHandlers: jobHandlers(services),
     ...(controlToken ? { controlToken } : {}),
   });
   await app.listen({ host: config.host, port: config.port });

@@ -1,4 +1,11 @@
+import type { SmsGateway, SmsGatewayLog } from './connectors/contracts/sms-gateway.js';
+import { SandboxSmsGateway } from './connectors/sms/sandbox/sandbox-gateway.js';
+import { parseSmppGatewayConfig } from './connectors/sms/smpp/config.js';
+import { SmppSmsGateway } from './connectors/sms/smpp/smpp-gateway.js';
+import type { Config } from './config.js';
 import type { Db } from './core/db/db.js';
+import { SmsDispatcher } from './core/sms/dispatcher.js';
+import { sendQueue as smsSendQueue } from './core/sms/outbox.js';
 import { pruneIdempotencyKeys } from './core/idempotency/idempotency.js';
 import { deliverQueue } from './core/events/events.js';
 import { upsertSchedule } from './core/jobs/jobs.js';
@@ -12,7 +19,23 @@ export const schedules = [
 ] as const;
 
 /** Every job handler Payloom runs, by queue. Products and core modules add theirs here. */
-export function jobHandlers(options: { allowPrivateCallbacks: boolean }): Map<string, JobHandler> {
+export interface WorkerServices {
+  readonly allowPrivateCallbacks: boolean;
+  readonly sms: SmsDispatcher;
+}
+
+/** The SMS dispatcher of this process: the sandbox gateway, and the operator's gateway for production. */
+export function createSmsDispatcher(db: Db, config: Config, log: SmsGatewayLog): SmsDispatcher {
+  const sandbox = new SandboxSmsGateway({}, { log });
+  let production: SmsGateway = sandbox;
+  if (config.smsGateway === 'smpp' && config.smpp) {
+    const { password, ...settings } = config.smpp;
+    production = new SmppSmsGateway(parseSmppGatewayConfig(settings, password), { log });
+  }
+  return new SmsDispatcher(db, { sandbox, production }, log);
+}
+
+export function jobHandlers(services: WorkerServices): Map<string, JobHandler> {
   return new Map<string, JobHandler>([
     [
       'maintenance.prune-idempotency-keys',
@@ -25,8 +48,15 @@ export function jobHandlers(options: { allowPrivateCallbacks: boolean }): Map<st
       async (job, ctx) => {
         const { merchantId, deliveryId } = job.payload as { merchantId: string; deliveryId: string };
         await dispatchDelivery(ctx.db, { merchantId, deliveryId }, ctx.now, {
-          allowPrivate: options.allowPrivateCallbacks,
+          allowPrivate: services.allowPrivateCallbacks,
         });
+      },
+    ],
+    [
+      smsSendQueue,
+      async (job) => {
+        const { merchantId, smsId } = job.payload as { merchantId: string; smsId: string };
+        await services.sms.send({ merchantId, smsId, attempt: job.attempts });
       },
     ],
     [
@@ -46,8 +76,8 @@ export function jobHandlers(options: { allowPrivateCallbacks: boolean }): Map<st
 export async function startWorker(
   db: Db,
   log: Logger,
-  options: { allowPrivateCallbacks: boolean },
+  services: WorkerServices,
 ): Promise<{ stop(): Promise<void> }> {
   for (const schedule of schedules) await upsertSchedule(db, schedule);
-  return startJobRunner(db, jobHandlers(options), log);
+  return startJobRunner(db, jobHandlers(services), log);
 }

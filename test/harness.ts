@@ -11,7 +11,9 @@ import { ManualClock, systemClock, type Clock } from '../src/core/time/clock.js'
 import { buildApp, type App } from '../src/http/app.js';
 import { productModules } from '../src/products/index.js';
 import type { JobHandlers } from '../src/core/jobs/runner.js';
-import { jobHandlers } from '../src/worker.js';
+import type { SmsDispatcher } from '../src/core/sms/dispatcher.js';
+import { silentSmsGatewayLog } from '../src/connectors/contracts/sms-gateway.js';
+import { createSmsDispatcher, jobHandlers } from '../src/worker.js';
 
 export type Backend = 'pglite' | 'postgres';
 
@@ -81,6 +83,7 @@ export interface RequestOptions {
 
 export interface TestApp {
   readonly app: App;
+  readonly sms: SmsDispatcher;
   readonly database: TestDatabase;
   readonly config: Config;
   readonly clock: Clock;
@@ -119,6 +122,7 @@ export async function startTestApp(
       done();
     },
   });
+  const sms = createSmsDispatcher(database.handle.db, config, silentSmsGatewayLog);
   const clock = options.clock ?? (options.manualClock ? new ManualClock() : systemClock);
   const app = await buildApp({
     config,
@@ -126,7 +130,8 @@ export async function startTestApp(
     migrations: await loadMigrations(),
     clock,
     logStream,
-    jobHandlers: options.jobHandlers ?? jobHandlers(config),
+    jobHandlers:
+      options.jobHandlers ?? jobHandlers({ allowPrivateCallbacks: config.allowPrivateCallbacks, sms }),
   });
   await app.ready();
 
@@ -156,6 +161,7 @@ export async function startTestApp(
 
   return {
     app,
+    sms,
     database,
     config,
     clock,
@@ -177,6 +183,7 @@ export async function startTestApp(
       // Every test file ends with a ledger that verifies: whatever it did, no money was lost or doubled.
       const report = await verifyLedger(database.handle.db);
       await app.close();
+      await sms.close();
       await database.close();
       if (report.findings.length > 0) throw new Error(`ledger verify failed:\n${report.findings.join('\n')}`);
     },

@@ -133,7 +133,8 @@ export interface JobSchedulesTable {
 }
 
 export type PaymentKind = 'sale' | 'authorization' | 'refund';
-export type PaymentStatus = 'pending' | 'authorized' | 'captured' | 'voided' | 'expired' | 'succeeded' | 'failed' | 'unknown';
+export type PaymentStatus =
+  'pending' | 'authorized' | 'captured' | 'voided' | 'expired' | 'succeeded' | 'failed' | 'unknown';
 
 export interface PaymentsTable {
   merchant_id: string;
@@ -247,7 +248,10 @@ export interface WebhookDeliveriesTable {
   environment: Environment;
   endpoint_id: string;
   event_id: string;
-  status: ColumnType<'pending' | 'delivered' | 'failed' | 'cancelled', 'pending' | 'delivered' | 'failed' | 'cancelled' | undefined>;
+  status: ColumnType<
+    'pending' | 'delivered' | 'failed' | 'cancelled',
+    'pending' | 'delivered' | 'failed' | 'cancelled' | undefined
+  >;
   attempts: ColumnType<number, number | undefined>;
   test_clock_id: string | null;
   next_attempt_at: NullableTimestamp;
@@ -268,6 +272,44 @@ export interface WebhookAttemptsTable {
   latency_ms: number;
   response_snippet: ColumnType<string, string | undefined>;
   error: string | null;
+}
+
+export interface SmsMessagesTable {
+  merchant_id: string;
+  id: string;
+  environment: Environment;
+  to_msisdn: string;
+  prefix: string;
+  sender: string;
+  purpose: string;
+  language: string;
+  body: string;
+  segments: number;
+  status: ColumnType<
+    'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'unknown',
+    'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'unknown' | undefined
+  >;
+  gateway_id: string | null;
+  gateway_refs: ColumnType<string[], string[] | undefined>;
+  delivered_segments: ColumnType<number, number | undefined>;
+  raw_code: string | null;
+  raw_message: string | null;
+  sandbox_data: ColumnType<Record<string, string>, string | undefined, string>;
+  test_clock_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  sent_at: NullableTimestamp;
+  delivered_at: NullableTimestamp;
+}
+
+export interface SmsReceiptsTable {
+  gateway_id: string;
+  gateway_ref: string;
+  status: string;
+  raw_status: string;
+  final: boolean;
+  at: Timestamp;
+  received_at: Timestamp;
 }
 
 export interface Database {
@@ -292,4 +334,6 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  sms_messages: SmsMessagesTable;
+  sms_receipts: SmsReceiptsTable;
 }

@@ -29,7 +29,10 @@ export const errorCodes = {
   authorization_expired: { status: 409, title: 'The reservation has expired.' },
   refund_exceeds_captured: { status: 409, title: 'Refunds would exceed the amount captured.' },
   payment_not_refundable: { status: 409, title: 'The payment has no captured money to refund.' },
-  invalid_state_transition: { status: 409, title: 'The payment cannot make this change in its current state.' },
+  invalid_state_transition: {
+    status: 409,
+    title: 'The payment cannot make this change in its current state.',
+  },
   payload_too_large: { status: 413, title: 'The request body is larger than the limit.' },
   unsupported_media_type: { status: 415, title: 'The request body must be application/json.' },
   idempotency_key_reused: {

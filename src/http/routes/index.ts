@@ -8,6 +8,7 @@ import { paymentRoutes } from './payments.js';
 import { webhookRoutes } from './webhooks.js';
 import { systemRoutes } from './system.js';
 import { testClockRoutes } from '../../sandbox/test-clock-routes.js';
+import { sandboxSmsRoutes } from '../../sandbox/sms-routes.js';
 
 /** Every route module of the native API. Products add theirs from src/products/<product>/routes.ts. */
 export async function registerRoutes(app: App, ctx: RouteContext): Promise<void> {
@@ -20,4 +21,5 @@ export async function registerRoutes(app: App, ctx: RouteContext): Promise<void>
   webhookRoutes(app, ctx);
   controlRoutes(app, ctx);
   testClockRoutes(app, ctx);
+  sandboxSmsRoutes(app, ctx);
 }
