@@ -5,6 +5,8 @@ import { SmppSmsGateway } from './connectors/sms/smpp/smpp-gateway.js';
 import type { Config } from './config.js';
 import type { Db } from './core/db/db.js';
 import { SmsDispatcher } from './core/sms/dispatcher.js';
+import { reconcilePayments, reconcileQueue, type ConnectorRegistry } from './core/payments/reconcile.js';
+import { sandboxConnectors } from './connectors/sandbox-connectors.js';
 import { sendQueue as smsSendQueue } from './core/sms/outbox.js';
 import { pruneIdempotencyKeys } from './core/idempotency/idempotency.js';
 import { deliverQueue } from './core/events/events.js';
@@ -16,12 +18,15 @@ import { startJobRunner, type JobHandler, type Logger } from './core/jobs/runner
 /** Recurring maintenance, as schedules the job runner enqueues (any number of workers, once per slot). */
 export const schedules = [
   { name: 'prune-idempotency-keys', queue: 'maintenance.prune-idempotency-keys', intervalSeconds: 15 * 60 },
+  { name: 'reconcile-payments', queue: reconcileQueue, intervalSeconds: 60 },
 ] as const;
 
 /** Every job handler Payloom runs, by queue. Products and core modules add theirs here. */
 export interface WorkerServices {
   readonly allowPrivateCallbacks: boolean;
   readonly sms: SmsDispatcher;
+  /** Connectors by id for reconciliation; defaults to this process's sandbox simulators. */
+  readonly connectors?: ConnectorRegistry;
 }
 
 /** The SMS dispatcher of this process: the sandbox gateway, and the operator's gateway for production. */
@@ -57,6 +62,12 @@ export function jobHandlers(services: WorkerServices): Map<string, JobHandler> {
       async (job) => {
         const { merchantId, smsId } = job.payload as { merchantId: string; smsId: string };
         await services.sms.send({ merchantId, smsId, attempt: job.attempts });
+      },
+    ],
+    [
+      reconcileQueue,
+      async (_job, ctx) => {
+        await reconcilePayments(ctx.db, services.connectors ?? sandboxConnectors().byId, ctx.log);
       },
     ],
     [

@@ -6,6 +6,7 @@ export interface JobContext {
   readonly db: Db;
   /** "Now" for this job: real time, or on a test clock the (simulated) time the job was due. */
   readonly now: Date;
+  readonly log: Logger;
 }
 
 /** A handler may ask to be retried at a specific delay (webhook schedules, Retry-After). */
@@ -44,7 +45,7 @@ async function runOne(db: Db, handlers: JobHandlers, job: Job, workerId: string,
     // A job on a test clock runs, in simulated time, at the moment it was due: a clock advanced by a day
     // replays that day's retries one after another instead of collapsing them into its last second.
     const now = job.test_clock_id ? job.run_at : new Date();
-    await handler(job, { db, now });
+    await handler(job, { db, now, log });
     await completeJob(db, job, workerId);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
