@@ -31,7 +31,12 @@ async function charge(carrier: ReturnType<typeof createCarrierSimulator>, msisdn
     }),
   );
   const outcome = await carrier.charge(
-    { reference: payment.id, msisdn, amount: { amountMinor: 499n, currency: GBP }, description: 'Game credits' },
+    {
+      reference: payment.id,
+      msisdn,
+      amount: { amountMinor: 499n, currency: GBP },
+      description: 'Game credits',
+    },
     { timeoutMs: 200 },
   );
   return recordOutcome(db(), {
@@ -56,7 +61,9 @@ describe('reconciliation of unknown and stale pending payments', () => {
       'pending',
     ]);
     // Pending payments are asked about only once they are stale.
-    await sql`UPDATE payments SET updated_at = now() - interval '2 minutes' WHERE status = 'pending'`.execute(db());
+    await sql`UPDATE payments SET updated_at = now() - interval '2 minutes' WHERE status = 'pending'`.execute(
+      db(),
+    );
     const records = carrier.recordCount;
     const report = await reconcilePayments(db(), registry, silent);
     expect(report).toMatchObject({ asked: 3, settled: 3 });
@@ -70,7 +77,11 @@ describe('reconciliation of unknown and stale pending payments', () => {
     expect(byId.get(lostButCharged.id)).toBe('succeeded');
     expect(byId.get(slow.id)).toBe('succeeded');
     expect(byId.get(declinedLater.id)).toBe('failed');
-    const posted = await db().selectFrom('ledger_transactions').select('payment_id').where('payment_id', '=', lostButCharged.id).execute();
+    const posted = await db()
+      .selectFrom('ledger_transactions')
+      .select('payment_id')
+      .where('payment_id', '=', lostButCharged.id)
+      .execute();
     expect(posted).toHaveLength(1);
     const again = await reconcilePayments(db(), registry, silent);
     expect(again.asked).toBe(0);
@@ -89,7 +100,11 @@ describe('reconciliation of unknown and stale pending payments', () => {
         connectorId: 'carrier-simulator',
       }),
     );
-    await recordOutcome(db(), { merchantId: t.demo.merchantId, paymentId: p.id, answer: { status: 'unknown', rawCode: 'TIMEOUT' } });
+    await recordOutcome(db(), {
+      merchantId: t.demo.merchantId,
+      paymentId: p.id,
+      answer: { status: 'unknown', rawCode: 'TIMEOUT' },
+    });
     const elsewhere = await transaction(db(), (tx) =>
       createPayment(tx, {
         merchantId: t.demo.merchantId,
@@ -101,10 +116,18 @@ describe('reconciliation of unknown and stale pending payments', () => {
         connectorId: 'some-real-carrier',
       }),
     );
-    await recordOutcome(db(), { merchantId: t.demo.merchantId, paymentId: elsewhere.id, answer: { status: 'unknown', rawCode: 'TIMEOUT' } });
+    await recordOutcome(db(), {
+      merchantId: t.demo.merchantId,
+      paymentId: elsewhere.id,
+      answer: { status: 'unknown', rawCode: 'TIMEOUT' },
+    });
     const report = await reconcilePayments(db(), new Map([['carrier-simulator', carrier]]), silent);
     expect(report).toMatchObject({ settled: 1, skipped: 1 });
-    const row = await db().selectFrom('payments').select('status').where('id', '=', p.id).executeTakeFirstOrThrow();
+    const row = await db()
+      .selectFrom('payments')
+      .select('status')
+      .where('id', '=', p.id)
+      .executeTakeFirstOrThrow();
     expect(row.status).toBe('failed');
   });
 });

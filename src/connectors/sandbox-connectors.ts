@@ -21,7 +21,10 @@ export interface SandboxConnectors {
   readonly cardAcquirer: CardAcquirerSimulator;
   readonly payerWallet: PayerWalletSimulator;
   /** By connector id. */
-  readonly byId: ReadonlyMap<string, CarrierSimulator | BillerSimulator | CardAcquirerSimulator | PayerWalletSimulator>;
+  readonly byId: ReadonlyMap<
+    string,
+    CarrierSimulator | BillerSimulator | CardAcquirerSimulator | PayerWalletSimulator
+  >;
 }
 
 export const sandboxConnectorIds = {
