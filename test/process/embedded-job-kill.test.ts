@@ -44,7 +44,7 @@ describe.runIf(backend() === 'pglite')('kill -9 mid-job on embedded PGlite', () 
   it('after a restart the job runs again and its effect happens once', async () => {
     const first = await startUntil(dataDir, 'running attempt 1');
     await kill9(first);
-    const second = await startUntil(dataDir, 'effect applied');
+    const second = await startUntil(dataDir, 'job completed');
     await kill9(second);
     const report = spawnSync(process.execPath, [script, dataDir, 'report'], { encoding: 'utf8' });
     expect(report.status).toBe(0);
