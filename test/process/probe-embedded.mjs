@@ -45,7 +45,8 @@ const log = { info: () => undefined, error: (o, m) => process.stderr.write(`${m}
 startJobRunner(db, handlers, log, { leaseSeconds: 1 });
 // Announce when the job row is gone (the runner deletes it after the handler returns).
 const watch = setInterval(async () => {
-  const left = (await sql`SELECT count(*)::int AS n FROM jobs WHERE queue = 'probe.effect'`.execute(db)).rows[0];
+  const left = (await sql`SELECT count(*)::int AS n FROM jobs WHERE queue = 'probe.effect'`.execute(db))
+    .rows[0];
   const done = (await sql`SELECT count(*)::int AS n FROM probe_effects`.execute(db)).rows[0];
   if (left.n === 0 && done.n === 1) {
     clearInterval(watch);
