@@ -30,6 +30,17 @@ export interface Config {
   readonly smpp: { host: string; port: number; tls: boolean; systemId: string; password: Secret } | undefined;
   readonly smsSender: string;
   readonly smsLimits: { perMsisdnPerDay: number; perPrefixPerDay: number; perMerchantPerDay: number };
+  /** Master key for derived keys (PIN pepper, MSISDN encryption); unset: generated and kept in the database. */
+  readonly secretKey: Secret | undefined;
+  /** Carrier-billing PIN limits (operator settings; load tests on the sandbox raise them). */
+  readonly pinLimits: {
+    ttlSeconds: number;
+    attemptsMax: number;
+    perMsisdnPer10Minutes: number;
+    perMsisdnPerDay: number;
+    consecutiveFailuresMax: number;
+    lockSeconds: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -74,6 +85,15 @@ export function loadConfig(env: Env = process.env, portOverride?: number): Confi
     smsGateway: oneOf(env, 'PAYLOOM_SMS_GATEWAY', ['sandbox', 'smpp'], 'sandbox'),
     smpp: smppUrl(nonEmpty(env.PAYLOOM_SMPP_URL)),
     smsSender: nonEmpty(env.PAYLOOM_SMS_SENDER) ?? 'Payloom',
+    secretKey: secretKey(nonEmpty(env.PAYLOOM_SECRET_KEY)),
+    pinLimits: {
+      ttlSeconds: integer(env, 'PAYLOOM_PIN_TTL_SECONDS', 300, 30, 3600),
+      attemptsMax: integer(env, 'PAYLOOM_PIN_ATTEMPTS_MAX', 5, 1, 100),
+      perMsisdnPer10Minutes: integer(env, 'PAYLOOM_PIN_PER_MSISDN_PER_10_MINUTES', 3, 1, 1000),
+      perMsisdnPerDay: integer(env, 'PAYLOOM_PIN_PER_MSISDN_PER_DAY', 10, 1, 10_000),
+      consecutiveFailuresMax: integer(env, 'PAYLOOM_PIN_FAILURES_BEFORE_LOCK', 20, 1, 10_000),
+      lockSeconds: integer(env, 'PAYLOOM_PIN_LOCK_SECONDS', 1800, 1, 31 * 86_400),
+    },
     smsLimits: {
       perMsisdnPerDay: integer(env, 'PAYLOOM_SMS_PER_MSISDN_PER_DAY', 10, 1, 1_000_000),
       perPrefixPerDay: integer(env, 'PAYLOOM_SMS_PER_PREFIX_PER_DAY', 10_000, 1, 100_000_000),
@@ -122,6 +142,13 @@ function smppUrl(raw: string | undefined): Config['smpp'] {
     systemId: decodeURIComponent(url.username),
     password: new Secret(decodeURIComponent(url.password)),
   };
+}
+
+function secretKey(raw: string | undefined): Secret | undefined {
+  if (raw === undefined) return undefined;
+  if (raw.length < 32)
+    throw new ConfigError('PAYLOOM_SECRET_KEY must be at least 32 characters (e.g. openssl rand -base64 32)');
+  return new Secret(raw);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -8,7 +8,7 @@ import { loadMigrations, migrate } from './core/db/migrate.js';
 import { systemClock } from './core/time/clock.js';
 import { buildApp, redactedPaths, serializeError } from './http/app.js';
 import { productModules } from './products/index.js';
-import { createSmsDispatcher, jobHandlers, startWorker, type WorkerServices } from './worker.js';
+import { createProcessServices, jobHandlers, startWorker, type ProcessServices } from './worker.js';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -25,11 +25,7 @@ export async function start(config: Config, role: Role): Promise<void> {
   });
   if (cluster.isWorker) {
     const database = await openDatabase(config, undefined);
-    const sms = createSmsDispatcher(database.db, config, log);
-    await serveApi(config, log, database, undefined, {
-      allowPrivateCallbacks: config.allowPrivateCallbacks,
-      sms,
-    });
+    await serveApi(config, log, database, undefined, await createProcessServices(database.db, config, log));
     return;
   }
 
@@ -46,9 +42,6 @@ export async function start(config: Config, role: Role): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
-  const sms = createSmsDispatcher(database.db, config, log);
-  const services = { allowPrivateCallbacks: config.allowPrivateCallbacks, sms };
-  stopFns.push(() => sms.close());
   const { applied } = await migrate(database);
   log.info(
     { applied: applied.length, migrations: applied },
@@ -59,6 +52,8 @@ export async function start(config: Config, role: Role): Promise<void> {
     baseUrl: config.baseUrl,
     seeders: productModules,
   });
+  const services = await createProcessServices(database.db, config, log);
+  stopFns.push(() => services.close());
 
   if (role !== 'api') {
     const worker = await startWorker(database.db, log, services);
@@ -89,7 +84,7 @@ async function serveApi(
   log: pino.Logger,
   database: DatabaseHandle,
   controlToken: string | undefined,
-  services: WorkerServices,
+  services: ProcessServices,
 ) {
   const app = await buildApp({
     config,
@@ -97,6 +92,8 @@ async function serveApi(
     migrations: await loadMigrations(),
     clock: systemClock,
     jobHandlers: jobHandlers(services),
+    keys: services.keys,
+    connectors: { carriers: services.carrierConnectors },
     ...(controlToken ? { controlToken } : {}),
   });
   await app.listen({ host: config.host, port: config.port });

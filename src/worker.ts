@@ -6,12 +6,15 @@ import type { Config } from './config.js';
 import type { Db } from './core/db/db.js';
 import { SmsDispatcher } from './core/sms/dispatcher.js';
 import { reconcilePayments, reconcileQueue, type ConnectorRegistry } from './core/payments/reconcile.js';
-import { sandboxConnectors } from './connectors/sandbox-connectors.js';
+import { sandboxConnectorIds, sandboxConnectors } from './connectors/sandbox-connectors.js';
+import type { CarrierConnector } from './connectors/contracts/carrier.js';
+import { loadKeyRing, type KeyRing } from './core/secrets/keys.js';
+import { productCallbackFormats } from './products/index.js';
 import { sendQueue as smsSendQueue } from './core/sms/outbox.js';
 import { pruneIdempotencyKeys } from './core/idempotency/idempotency.js';
 import { deliverQueue } from './core/events/events.js';
 import { upsertSchedule } from './core/jobs/jobs.js';
-import { dispatchDelivery } from './core/webhooks/dispatch.js';
+import { dispatchDelivery, type EventFormat } from './core/webhooks/dispatch.js';
 import { expirePayment, expireQueue } from './core/payments/service.js';
 import { startJobRunner, type JobHandler, type Logger } from './core/jobs/runner.js';
 
@@ -27,6 +30,37 @@ export interface WorkerServices {
   readonly sms: SmsDispatcher;
   /** Connectors by id for reconciliation; defaults to this process's sandbox simulators. */
   readonly connectors?: ConnectorRegistry;
+  /** Product callback formats by name. */
+  readonly formats?: ReadonlyMap<string, EventFormat>;
+}
+
+/** Everything a process of either role shares: keys, connectors, SMS gateways, callback formats. */
+export interface ProcessServices extends WorkerServices {
+  readonly keys: KeyRing;
+  readonly carrierConnectors: ReadonlyMap<string, CarrierConnector>;
+  close(): Promise<void>;
+}
+
+export async function createProcessServices(
+  db: Db,
+  config: Config,
+  log: SmsGatewayLog,
+): Promise<ProcessServices> {
+  const keys = await loadKeyRing(db, config.secretKey);
+  const sms = createSmsDispatcher(db, config, log);
+  const simulators = sandboxConnectors();
+  return {
+    allowPrivateCallbacks: config.allowPrivateCallbacks,
+    sms,
+    keys,
+    connectors: simulators.byId,
+    carrierConnectors: new Map<string, CarrierConnector>([
+      [sandboxConnectorIds.carrier, simulators.carrier],
+      [sandboxConnectorIds.carrierWithoutRefunds, simulators.carrierWithoutRefunds],
+    ]),
+    formats: productCallbackFormats(keys),
+    close: () => sms.close(),
+  };
 }
 
 /** The SMS dispatcher of this process: the sandbox gateway, and the operator's gateway for production. */
@@ -54,6 +88,7 @@ export function jobHandlers(services: WorkerServices): Map<string, JobHandler> {
         const { merchantId, deliveryId } = job.payload as { merchantId: string; deliveryId: string };
         await dispatchDelivery(ctx.db, { merchantId, deliveryId }, ctx.now, {
           allowPrivate: services.allowPrivateCallbacks,
+          ...(services.formats ? { formats: services.formats } : {}),
         });
       },
     ],

@@ -13,7 +13,7 @@ import { productModules } from '../src/products/index.js';
 import type { JobHandlers } from '../src/core/jobs/runner.js';
 import type { SmsDispatcher } from '../src/core/sms/dispatcher.js';
 import { silentSmsGatewayLog } from '../src/connectors/contracts/sms-gateway.js';
-import { createSmsDispatcher, jobHandlers } from '../src/worker.js';
+import { createProcessServices, jobHandlers, type ProcessServices } from '../src/worker.js';
 
 export type Backend = 'pglite' | 'postgres';
 
@@ -84,6 +84,7 @@ export interface RequestOptions {
 export interface TestApp {
   readonly app: App;
   readonly sms: SmsDispatcher;
+  readonly services: ProcessServices;
   readonly database: TestDatabase;
   readonly config: Config;
   readonly clock: Clock;
@@ -122,7 +123,8 @@ export async function startTestApp(
       done();
     },
   });
-  const sms = createSmsDispatcher(database.handle.db, config, silentSmsGatewayLog);
+  const services = await createProcessServices(database.handle.db, config, silentSmsGatewayLog);
+  const sms = services.sms;
   const clock = options.clock ?? (options.manualClock ? new ManualClock() : systemClock);
   const app = await buildApp({
     config,
@@ -130,8 +132,9 @@ export async function startTestApp(
     migrations: await loadMigrations(),
     clock,
     logStream,
-    jobHandlers:
-      options.jobHandlers ?? jobHandlers({ allowPrivateCallbacks: config.allowPrivateCallbacks, sms }),
+    jobHandlers: options.jobHandlers ?? jobHandlers(services),
+    keys: services.keys,
+    connectors: { carriers: services.carrierConnectors },
   });
   await app.ready();
 
@@ -162,6 +165,7 @@ export async function startTestApp(
   return {
     app,
     sms,
+    services,
     database,
     config,
     clock,

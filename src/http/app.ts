@@ -17,6 +17,8 @@ import type { Migration } from '../core/db/migrate.js';
 import { AppError } from '../core/errors/errors.js';
 import { newId } from '../core/ids/ids.js';
 import type { JobHandlers } from '../core/jobs/runner.js';
+import type { KeyRing } from '../core/secrets/keys.js';
+import type { CarrierConnector } from '../connectors/contracts/carrier.js';
 import type { Clock } from '../core/time/clock.js';
 import { HttpMetrics } from './metrics.js';
 import { auditTarget, claimIdempotency } from './mutation.js';
@@ -36,6 +38,10 @@ export interface AppContext {
   readonly controlToken?: string;
   /** Job handlers by queue: test-clock advances run due work in the API process. */
   readonly jobHandlers: JobHandlers;
+  /** Keys derived from the master key (PIN pepper, MSISDN encryption…). */
+  readonly keys: KeyRing;
+  /** Connectors of this process by kind and id (sandbox: the simulators). */
+  readonly connectors: { readonly carriers: ReadonlyMap<string, CarrierConnector> };
 }
 
 export type App = FastifyInstance<

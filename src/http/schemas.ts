@@ -43,6 +43,10 @@ export const Credential = Type.Object({
 export const IssuedCredential = Type.Object({
   ...Credential.properties,
   secret: Type.String({ description: 'Shown once, here; Payloom keeps only a hash.' }),
+  username: Type.Optional(Type.String({ description: 'Dialects with a user name (carrier billing: `u`).' })),
+  password: Type.Optional(
+    Type.String({ description: 'Dialects with a password (carrier billing: `p`); shown once.' }),
+  ),
 });
 
 export const AccessRequest = Type.Object({

@@ -3,7 +3,7 @@ import { AppError } from '../errors/errors.js';
 import { isUniqueViolation, type Executor } from '../db/db.js';
 import type { CredentialsTable, Dialect, Environment, Product } from '../db/schema.js';
 import { newId } from '../ids/ids.js';
-import { hashSecret, randomBase62, Secret } from '../secrets/secrets.js';
+import { hashSecret, randomBase62, sameSecretHash, Secret } from '../secrets/secrets.js';
 
 export type CredentialRow = Selectable<CredentialsTable>;
 
@@ -75,9 +75,32 @@ function publicIdFor(dialect: Dialect, environment: Environment, secret: string)
   return `${environment === 'sandbox' ? 'sb' : 'pr'}_${randomBase62(20)}`;
 }
 
+/**
+ * Dialects whose vendor authenticates with a user name and password besides the key (Infomedia: the
+ * `X-Infomedia-Api-Key` header plus `u`/`p` in the body). The user name is the credential's public id;
+ * only a SHA-256 of the generated password is stored.
+ */
+const passwordDialects: Partial<Record<Dialect, { usernamePrefix: string }>> = {
+  carrier_billing: { usernamePrefix: 'cb' },
+};
+
 export interface IssuedCredential {
   row: CredentialRow;
   secret: Secret;
+  /** For password dialects: the user name and the password, shown once. */
+  username?: string;
+  password?: Secret;
+}
+
+/** Checks a password dialect's `u`/`p` against an authenticated credential, in constant time. */
+export function passwordMatches(
+  credential: AuthenticatedCredential,
+  username: string,
+  password: string,
+): boolean {
+  const expected = credential.attributes.password_sha256;
+  if (typeof expected !== 'string' || username !== credential.publicId) return false;
+  return sameSecretHash(Buffer.from(expected, 'hex'), hashSecret(password));
 }
 
 /** Creates a credential; the secret is returned once and only its hash is stored. */
@@ -87,6 +110,11 @@ export async function issueCredential(
 ): Promise<IssuedCredential> {
   for (let attempt = 1; ; attempt++) {
     const secret = generateSecret(input.dialect, input.environment);
+    const passwordShape = passwordDialects[input.dialect];
+    const username = passwordShape
+      ? `${passwordShape.usernamePrefix}_${randomBase62(12).toLowerCase()}`
+      : undefined;
+    const password = passwordShape ? randomBase62(24) : undefined;
     try {
       const row = await db
         .insertInto('credentials')
@@ -96,13 +124,20 @@ export async function issueCredential(
           environment: input.environment,
           dialect: input.dialect,
           name: input.name ?? '',
-          public_id: publicIdFor(input.dialect, input.environment, secret),
+          public_id: username ?? publicIdFor(input.dialect, input.environment, secret),
           secret_hash: hashSecret(secret),
           secret_last4: secret.slice(-4),
+          ...(password
+            ? { attributes: JSON.stringify({ password_sha256: hashSecret(password).toString('hex') }) }
+            : {}),
         })
         .returningAll()
         .executeTakeFirstOrThrow();
-      return { row, secret: new Secret(secret) };
+      return {
+        row,
+        secret: new Secret(secret),
+        ...(username && password ? { username, password: new Secret(password) } : {}),
+      };
     } catch (error) {
       // A public-id collision is astronomically rare; draw again rather than fail the request.
       if (attempt < 3 && isUniqueViolation(error)) continue;
@@ -200,6 +235,7 @@ export async function revokeCredential(
 
 export interface AuthenticatedCredential {
   credentialId: string;
+  publicId: string;
   merchantId: string;
   environment: Environment;
   dialect: Dialect;
@@ -224,6 +260,7 @@ export async function authenticateSecret(
     .innerJoin('merchants as m', 'm.id', 'c.merchant_id')
     .select([
       'c.id',
+      'c.public_id',
       'c.merchant_id',
       'c.environment',
       'c.attributes',
@@ -241,6 +278,7 @@ export async function authenticateSecret(
   if (!row) return undefined;
   return {
     credentialId: row.id,
+    publicId: row.public_id,
     merchantId: row.merchant_id,
     environment: row.environment,
     dialect,

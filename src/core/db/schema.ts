@@ -238,6 +238,8 @@ export interface WebhookEndpointsTable {
   secret: string;
   previous_secret: string | null;
   previous_secret_expires_at: NullableTimestamp;
+  format: ColumnType<string, string | undefined>;
+  product: ColumnType<Product | null, Product | null | undefined>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -312,6 +314,25 @@ export interface SmsReceiptsTable {
   received_at: Timestamp;
 }
 
+export interface CbProductsTable {
+  merchant_id: string;
+  environment: Environment;
+  product_id: ColumnType<bigint, bigint | undefined, never>;
+  name: string;
+  description: ColumnType<string, string | undefined>;
+  enabled: ColumnType<boolean, boolean | undefined>;
+  created_at: Timestamp;
+}
+
+export interface CbSettingsTable {
+  merchant_id: string;
+  environment: Environment;
+  webhook_endpoint_id: string | null;
+  support_contact: ColumnType<string, string | undefined>;
+  send_bill_allowed: ColumnType<boolean, boolean | undefined>;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   merchants: MerchantsTable;
   credentials: CredentialsTable;
@@ -336,4 +357,6 @@ export interface Database {
   webhook_attempts: WebhookAttemptsTable;
   sms_messages: SmsMessagesTable;
   sms_receipts: SmsReceiptsTable;
+  cb_products: CbProductsTable;
+  cb_settings: CbSettingsTable;
 }

@@ -17,6 +17,8 @@ export interface NewEvent {
   data: Record<string, unknown>;
   /** The object's test clock: webhook retries for this event are scheduled on it. */
   testClockId?: string | null;
+  /** The product the event belongs to: endpoints limited to another product do not get it. */
+  product?: string | null;
 }
 
 export const deliverQueue = 'webhooks.deliver';
@@ -40,6 +42,7 @@ export async function recordEvent(tx: Executor, input: NewEvent): Promise<string
         FROM webhook_endpoints
        WHERE merchant_id = ${input.merchantId} AND environment = ${input.environment} AND enabled
          AND (cardinality(event_types) = 0 OR ${input.type} = ANY(event_types))
+         AND (product IS NULL OR product = ${input.product ?? null})
       RETURNING merchant_id, id
     )
     INSERT INTO jobs (queue, payload, merchant_id, environment, test_clock_id, run_at)

@@ -19,6 +19,8 @@ export const idPrefixes = {
   webhookEndpoint: 'we',
   webhookDelivery: 'whd',
   sms: 'sms',
+  pinSession: 'pin',
+  carrier: 'car',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -372,6 +372,7 @@ async function emit(tx: Executor, row: PaymentRow): Promise<void> {
     objectId: row.id,
     data: paymentView(row),
     testClockId: row.test_clock_id,
+    product: row.product,
   });
 }
 

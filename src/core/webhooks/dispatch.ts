@@ -3,7 +3,7 @@ import { transaction, type Db } from '../db/db.js';
 import { deliverQueue } from '../events/events.js';
 import { enqueue } from '../jobs/jobs.js';
 import { Secret } from '../secrets/secrets.js';
-import { standardWebhookFormat } from './callback-format.js';
+import { standardWebhookFormat, type CallbackFormat } from './callback-format.js';
 import { deliver, type DeliveryResult } from './delivery.js';
 import { nextAttemptDelaySeconds } from './schedule.js';
 
@@ -12,10 +12,40 @@ import { nextAttemptDelaySeconds } from './schedule.js';
  * cancelled delivery is left alone; a receiver may see an attempt twice after a crash and dedupes on
  * `webhook-id`). A retry is a new job at the schedule's next time, on the event's clock.
  */
+/** What a callback format gets to build one attempt's request from. */
+export interface DispatchedEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly merchantId: string;
+  readonly environment: 'sandbox' | 'production';
+  readonly createdAt: Date;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+export type EventFormat = CallbackFormat<DispatchedEvent>;
+
+/** The native API's format: Standard Webhooks with a JSON body `{id, type, created_at, environment, data}`. */
+export const standardEventFormat: EventFormat = {
+  name: 'standard-webhooks',
+  method: 'POST',
+  build(event, endpoint, attempt) {
+    const body = JSON.stringify({
+      id: event.id,
+      type: event.type,
+      created_at: event.createdAt.toISOString(),
+      environment: event.environment,
+      data: event.data,
+    });
+    return standardWebhookFormat.build({ id: event.id, body }, endpoint, attempt);
+  },
+};
+
 export interface DispatchOptions {
   readonly allowPrivate: boolean;
   readonly timeoutMs?: number;
   readonly random?: () => number;
+  /** Product callback formats by name (endpoint `format`); Standard Webhooks is built in. */
+  readonly formats?: ReadonlyMap<string, EventFormat>;
 }
 
 interface DeliveryContext {
@@ -36,6 +66,7 @@ interface DeliveryContext {
   data: Record<string, unknown>;
   event_created_at: Date;
   endpoint_id: string;
+  format: string;
 }
 
 export async function dispatchDelivery(
@@ -48,7 +79,7 @@ export async function dispatchDelivery(
     SELECT d.merchant_id, d.id, d.environment, d.status, d.attempts, d.test_clock_id, e.url, e.enabled, e.secret,
            e.previous_secret, coalesce(e.previous_secret_expires_at > now(), false) AS previous_live,
            ev.id AS event_id, ev.type AS event_type, ev.object_id, ev.data, ev.created_at AS event_created_at,
-           e.id AS endpoint_id
+           e.id AS endpoint_id, e.format
       FROM webhook_deliveries d
       JOIN webhook_endpoints e ON e.merchant_id = d.merchant_id AND e.id = d.endpoint_id
       JOIN events ev ON ev.merchant_id = d.merchant_id AND ev.id = d.event_id
@@ -67,19 +98,33 @@ export async function dispatchDelivery(
   }
   const secrets = [new Secret(delivery.secret)];
   if (delivery.previous_secret && delivery.previous_live) secrets.push(new Secret(delivery.previous_secret));
-  const body = JSON.stringify({
+  const format =
+    delivery.format === standardEventFormat.name
+      ? standardEventFormat
+      : options.formats?.get(delivery.format);
+  if (!format) {
+    await db
+      .updateTable('webhook_deliveries')
+      .set({
+        status: 'failed',
+        last_error: `unknown callback format ${delivery.format}`,
+        updated_at: sql<Date>`now()`,
+      })
+      .where('merchant_id', '=', delivery.merchant_id)
+      .where('id', '=', delivery.id)
+      .execute();
+    return 'failed';
+  }
+  const event: DispatchedEvent = {
     id: delivery.event_id,
     type: delivery.event_type,
-    created_at: delivery.event_created_at.toISOString(),
+    merchantId: delivery.merchant_id,
     environment: delivery.environment,
+    createdAt: delivery.event_created_at,
     data: delivery.data,
-  });
+  };
   // Signatures carry real time: the receiver checks them against its own clock, test clock or not.
-  const request = standardWebhookFormat.build(
-    { id: delivery.event_id, body },
-    { url: delivery.url, secrets },
-    { now: new Date() },
-  );
+  const request = format.build(event, { url: delivery.url, secrets }, { now: new Date() });
   const result = await deliver({
     url: request.url,
     method: request.method,

@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { Executor } from '../db/db.js';
-import type { Environment, WebhookEndpointsTable } from '../db/schema.js';
+import type { Environment, Product, WebhookEndpointsTable } from '../db/schema.js';
 import { AppError } from '../errors/errors.js';
 import { newId } from '../ids/ids.js';
 import type { Secret } from '../secrets/secrets.js';
@@ -47,6 +47,9 @@ export async function createEndpoint(
     description?: string;
     eventTypes?: string[];
     enabled?: boolean;
+    /** A product's callback format (default Standard Webhooks) and the product whose events it takes. */
+    format?: string;
+    product?: Product;
   },
 ): Promise<{ row: EndpointRow; secret: Secret }> {
   const count = await tx
@@ -70,6 +73,8 @@ export async function createEndpoint(
       event_types: input.eventTypes ?? [],
       enabled: input.enabled ?? true,
       secret: secret.reveal(),
+      ...(input.format ? { format: input.format } : {}),
+      ...(input.product ? { product: input.product } : {}),
     })
     .returningAll()
     .executeTakeFirstOrThrow();

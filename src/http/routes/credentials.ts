@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import {
+  type IssuedCredential as IssuedCredentialValue,
   credentialView,
   getCredential,
   issueCredential,
@@ -38,6 +39,15 @@ const CredentialParams = Type.Object(
   { additionalProperties: false },
 );
 const List = Type.Object({ data: Type.Array(Credential) });
+
+function issuedView(issued: IssuedCredentialValue, now: Date) {
+  return {
+    ...credentialView(issued.row, now),
+    secret: issued.secret.reveal(),
+    ...(issued.username ? { username: issued.username } : {}),
+    ...(issued.password ? { password: issued.password.reveal() } : {}),
+  };
+}
 
 /**
  * Credentials, per merchant, dialect and environment. Merchants manage their own with a native key (in
@@ -98,7 +108,7 @@ export function credentialRoutes(app: App, ctx: RouteContext): void {
         });
         return {
           status: 201,
-          body: { ...credentialView(issued.row, ctx.clock.now()), secret: issued.secret.reveal() },
+          body: issuedView(issued, ctx.clock.now()),
           targetId: issued.row.id,
         };
       }),
@@ -129,7 +139,7 @@ export function credentialRoutes(app: App, ctx: RouteContext): void {
         );
         return {
           status: 201,
-          body: { ...credentialView(issued.row, ctx.clock.now()), secret: issued.secret.reveal() },
+          body: issuedView(issued, ctx.clock.now()),
         };
       }),
   );
@@ -210,7 +220,7 @@ export function credentialRoutes(app: App, ctx: RouteContext): void {
         });
         return {
           status: 201,
-          body: { ...credentialView(issued.row, ctx.clock.now()), secret: issued.secret.reveal() },
+          body: issuedView(issued, ctx.clock.now()),
           targetId: issued.row.id,
         };
       }),
@@ -240,7 +250,7 @@ export function credentialRoutes(app: App, ctx: RouteContext): void {
         );
         return {
           status: 201,
-          body: { ...credentialView(issued.row, ctx.clock.now()), secret: issued.secret.reveal() },
+          body: issuedView(issued, ctx.clock.now()),
         };
       }),
   );

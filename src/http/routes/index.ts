@@ -1,4 +1,5 @@
 import type { App, RouteContext } from '../app.js';
+import { productModules } from '../../products/index.js';
 import { accessRoutes } from './access.js';
 import { auditRoutes } from './audit.js';
 import { controlRoutes } from './control.js';
@@ -22,4 +23,5 @@ export async function registerRoutes(app: App, ctx: RouteContext): Promise<void>
   controlRoutes(app, ctx);
   testClockRoutes(app, ctx);
   sandboxSmsRoutes(app, ctx);
+  for (const product of productModules) await product.registerRoutes(app, ctx);
 }
