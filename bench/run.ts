@@ -24,7 +24,11 @@ interface Stats {
 
 interface Payloom {
   baseUrl: string;
-  creds: { native: { apiKey: string }; operator: { apiKey: string } };
+  creds: {
+    native: { apiKey: string };
+    operator: { apiKey: string };
+    carrierBilling: { apiKey: string; username: string; password: string; productId: number };
+  };
   env: NodeJS.ProcessEnv;
   stop(): Promise<void>;
 }
@@ -39,6 +43,12 @@ async function startPayloom(extraEnv: Record<string, string>): Promise<Payloom> 
     PAYLOOM_RATE_LIMIT_SANDBOX_PER_SECOND: '1000000',
     PAYLOOM_RATE_LIMIT_PRODUCTION_PER_SECOND: '1000000',
     PAYLOOM_ALLOW_PRIVATE_CALLBACKS: 'true',
+    // A load test on the sandbox: the per-number limits are raised, as an operator would.
+    PAYLOOM_PIN_PER_MSISDN_PER_10_MINUTES: '1000',
+    PAYLOOM_PIN_PER_MSISDN_PER_DAY: '10000',
+    PAYLOOM_SMS_PER_MSISDN_PER_DAY: '1000000',
+    PAYLOOM_SMS_PER_PREFIX_PER_DAY: '100000000',
+    PAYLOOM_SMS_PER_MERCHANT_PER_DAY: '100000000',
     ...(dataDir ? { PAYLOOM_DATA_DIR: dataDir } : {}),
     ...extraEnv,
   };
@@ -76,17 +86,21 @@ async function startPayloom(extraEnv: Record<string, string>): Promise<Payloom> 
 }
 
 /** N concurrent loops calling `op` until the time is up. */
-async function drive(clients: number, seconds: number, op: () => Promise<void>): Promise<Stats> {
+async function drive(
+  clients: number,
+  seconds: number,
+  op: (client: number) => Promise<void>,
+): Promise<Stats> {
   const latenciesMs: number[] = [];
   let errors = 0;
   const deadline = performance.now() + seconds * 1000;
   const started = performance.now();
   await Promise.all(
-    Array.from({ length: clients }, async () => {
+    Array.from({ length: clients }, async (_, client) => {
       while (performance.now() < deadline) {
         const t0 = performance.now();
         try {
-          await op();
+          await op(client);
           latenciesMs.push(performance.now() - t0);
         } catch {
           errors++;
@@ -146,7 +160,62 @@ async function json(url: string, init: RequestInit & { key?: string } = {}): Pro
   return response.json();
 }
 
+/** Sandbox numbers that bill successfully: 447700900010-499 and 510-999 (no failure ending, not ported). */
+function sandboxMsisdns(): string[] {
+  const numbers: string[] = [];
+  for (let n = 10; n < 1000; n++)
+    if (n < 500 || n > 509) numbers.push(`447700900${String(n).padStart(3, '0')}`);
+  return numbers;
+}
+
 const scenarios: Record<string, { describe: string; run: Scenario }> = {
+  'carrier-billing': {
+    describe: 'complete purchases: PinGenerateWithParams, PIN read from the sandbox phone, SendBillWithPin',
+    run: async (payloom, clients, seconds) => {
+      const cb = payloom.creds.carrierBilling;
+      for (const id of ['car_sandbox_uk_refunds', 'car_sandbox_uk_norefunds']) {
+        await json(`${payloom.baseUrl}/v1/carriers/${id}`, {
+          method: 'PATCH',
+          key: payloom.creds.operator.apiKey,
+          body: JSON.stringify({ daily_max_minor: 1_000_000_000, monthly_max_minor: 10_000_000_000 }),
+        });
+      }
+      const numbers = sandboxMsisdns();
+      const dcb = (method: string, body: Record<string, unknown>) =>
+        json(`${payloom.baseUrl}/dcbsb/${method}`, {
+          method: 'POST',
+          headers: { 'x-infomedia-api-key': cb.apiKey },
+          body: JSON.stringify({ u: cb.username, p: cb.password, productId: cb.productId, ...body }),
+        }) as Promise<{ status: string; description: string; pinId?: string }>;
+      // Each client owns its own numbers, so the newest SMS to a number is its own PIN.
+      const clientNumbers = Array.from({ length: clients }, (_, c) =>
+        numbers.filter((_n, i) => i % clients === c),
+      );
+      const cursor = new Array<number>(clients).fill(0);
+      return report(
+        'carrier-billing',
+        await drive(clients, seconds, async (client) => {
+          const own = clientNumbers[client] ?? numbers;
+          const mx = own[(cursor[client] = (cursor[client] ?? 0) + 1) % own.length] ?? '447700900123';
+          const generated = await dcb('PinGenerateWithParams', {
+            mx,
+            params: [{ key: 'amount', value: '1.00' }],
+          });
+          if (generated.status !== 'Success' || !generated.pinId) throw new Error(generated.description);
+          const inbox = (await json(`${payloom.baseUrl}/v1/sandbox/sms?to=${mx}&limit=1`, {
+            key: payloom.creds.native.apiKey,
+          })) as { data: Array<{ code?: string }> };
+          const code = inbox.data[0]?.code ?? '';
+          const billed = await dcb('SendBillWithPin', {
+            mx,
+            pinId: generated.pinId,
+            params: [{ key: 'PIN', value: code }],
+          });
+          if (billed.status !== 'Success') throw new Error(billed.description);
+        }),
+      );
+    },
+  },
   'api-auth': {
     describe: 'authenticated native API read (GET /v1/merchant): the per-request floor',
     run: async (payloom, clients, seconds) =>
