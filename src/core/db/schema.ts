@@ -179,6 +179,7 @@ export interface LedgerAccountsTable {
   environment: Environment;
   currency: string;
   role: string;
+  shard: ColumnType<number, number | undefined, number>;
   debits_minor: bigint;
   credits_minor: bigint;
 }

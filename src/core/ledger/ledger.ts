@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Executor } from '../db/db.js';
 import type { Environment } from '../db/schema.js';
@@ -30,6 +31,9 @@ export interface LedgerEntry {
   readonly side: 'debit' | 'credit';
   readonly amountMinor: bigint;
 }
+
+/** Shard rows per account (see migration 0010): concurrent postings rarely wait on one another. */
+export const accountShards = 16;
 
 /** At most this many entries in one transaction. */
 export const entriesPerTransactionMax = 16;
@@ -66,6 +70,7 @@ export async function postTransaction(
 ): Promise<string> {
   assertBalanced(input.entries);
   const id = newId('ledgerTransaction');
+  const shard = randomInt(accountShards);
   const roles = input.entries.map((e) => e.role);
   const currencies = input.entries.map((e) => e.currency);
   const debits = input.entries.map((e) => (e.side === 'debit' ? e.amountMinor.toString() : '0'));
@@ -81,10 +86,10 @@ export async function postTransaction(
       INSERT INTO ledger_entries (merchant_id, transaction_id, entry_no, environment, currency, role, debit_minor, credit_minor)
       SELECT ${input.merchantId}, ${id}, n, ${input.environment}, currency, role, debit_minor, credit_minor FROM x
     )
-    INSERT INTO ledger_accounts AS a (merchant_id, environment, currency, role, debits_minor, credits_minor)
-    SELECT ${input.merchantId}, ${input.environment}, currency, role, sum(debit_minor), sum(credit_minor)
+    INSERT INTO ledger_accounts AS a (merchant_id, environment, currency, role, shard, debits_minor, credits_minor)
+    SELECT ${input.merchantId}, ${input.environment}, currency, role, ${shard}, sum(debit_minor), sum(credit_minor)
       FROM x GROUP BY currency, role
-    ON CONFLICT (merchant_id, environment, currency, role) DO UPDATE
+    ON CONFLICT (merchant_id, environment, currency, role, shard) DO UPDATE
       SET debits_minor = a.debits_minor + excluded.debits_minor,
           credits_minor = a.credits_minor + excluded.credits_minor`.execute(tx);
   return id;
@@ -195,14 +200,12 @@ export async function balances(
   merchantId: string,
   environment: Environment,
 ): Promise<BalanceView[]> {
-  const rows = await db
-    .selectFrom('ledger_accounts')
-    .selectAll()
-    .where('merchant_id', '=', merchantId)
-    .where('environment', '=', environment)
-    .orderBy('currency')
-    .orderBy('role')
-    .execute();
+  const { rows } = await sql<{ currency: string; role: string; debits_minor: bigint; credits_minor: bigint }>`
+    SELECT currency, role, sum(debits_minor)::bigint AS debits_minor, sum(credits_minor)::bigint AS credits_minor
+      FROM ledger_accounts
+     WHERE merchant_id = ${merchantId} AND environment = ${environment}
+     GROUP BY currency, role
+     ORDER BY currency, role`.execute(db);
   const byCurrency = new Map<string, BalanceView>();
   for (const row of rows) {
     const view = byCurrency.get(row.currency) ?? {

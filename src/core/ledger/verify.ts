@@ -37,7 +37,9 @@ export async function verifyLedger(db: Executor): Promise<LedgerReport> {
     SELECT concat_ws('/', coalesce(a.merchant_id, x.merchant_id), coalesce(a.environment, x.environment),
                      coalesce(a.currency, x.currency), coalesce(a.role, x.role)) AS key,
            a.debits_minor AS stored_d, a.credits_minor AS stored_c, x.d, x.c
-      FROM ledger_accounts a
+      FROM (SELECT merchant_id, environment, currency, role,
+                   sum(debits_minor) AS debits_minor, sum(credits_minor) AS credits_minor
+              FROM ledger_accounts GROUP BY merchant_id, environment, currency, role) a
       FULL JOIN computed x USING (merchant_id, environment, currency, role)
      WHERE a.debits_minor IS DISTINCT FROM coalesce(x.d, 0) OR a.credits_minor IS DISTINCT FROM coalesce(x.c, 0)`.execute(
     db,
@@ -53,8 +55,8 @@ export async function verifyLedger(db: Executor): Promise<LedgerReport> {
       SELECT merchant_id, environment, currency, sum(amount_minor) AS open
         FROM ledger_holds WHERE status = 'pending' GROUP BY 1, 2, 3
     ), held AS (
-      SELECT merchant_id, environment, currency, credits_minor - debits_minor AS held
-        FROM ledger_accounts WHERE role = 'authorizations_held'
+      SELECT merchant_id, environment, currency, sum(credits_minor - debits_minor) AS held
+        FROM ledger_accounts WHERE role = 'authorizations_held' GROUP BY 1, 2, 3
     )
     SELECT concat_ws('/', merchant_id, environment, currency) AS key, open.open, held.held
       FROM open FULL JOIN held USING (merchant_id, environment, currency)
@@ -69,8 +71,8 @@ export async function verifyLedger(db: Executor): Promise<LedgerReport> {
                       ELSE captured_minor END) AS expected
         FROM payments GROUP BY 1, 2, 3
     ), booked AS (
-      SELECT merchant_id, environment, currency, credits_minor - debits_minor AS booked
-        FROM ledger_accounts WHERE role = 'merchant_payable'
+      SELECT merchant_id, environment, currency, sum(credits_minor - debits_minor) AS booked
+        FROM ledger_accounts WHERE role = 'merchant_payable' GROUP BY 1, 2, 3
     )
     SELECT concat_ws('/', merchant_id, environment, currency) AS key, expected.expected, booked.booked
       FROM expected FULL JOIN booked USING (merchant_id, environment, currency)
@@ -84,7 +86,9 @@ export async function verifyLedger(db: Executor): Promise<LedgerReport> {
   const counts = await sql<{ transactions: bigint; entries: bigint; accounts: bigint }>`
     SELECT (SELECT count(*) FROM ledger_transactions) AS transactions,
            (SELECT count(*) FROM ledger_entries) AS entries,
-           (SELECT count(*) FROM ledger_accounts) AS accounts`.execute(db);
+           (SELECT count(*) FROM (SELECT DISTINCT merchant_id, environment, currency, role FROM ledger_accounts) d) AS accounts`.execute(
+    db,
+  );
   const totals = await sql<{ currency: string; debits_minor: bigint; credits_minor: bigint }>`
     SELECT currency, sum(debit_minor) AS debits_minor, sum(credit_minor) AS credits_minor
       FROM ledger_entries GROUP BY currency ORDER BY currency`.execute(db);

@@ -115,8 +115,10 @@ export async function recordOutcomeIn(
     amountMinor: updated.amount_minor,
     rawCode: input.answer.rawCode,
   });
-  if (updated.status !== current.status) await postFor(tx, current, updated);
   await emit(tx, updated);
+  // The posting touches the merchant's busiest rows (account totals): last, so their locks are held
+  // for as short a time as possible before the commit.
+  if (updated.status !== current.status) await postFor(tx, current, updated);
   return updated;
 }
 

@@ -26,7 +26,6 @@ export const dcbCodes = {
   transactionNotFound: { code: '22', text: 'Unknown txid' },
   notRefundable: { code: '23', text: 'Transaction was not billed' },
   pending: { code: '30', text: 'Outcome pending; the final result follows by webhook' },
-  idempotencyConflict: { code: '40', text: 'Idempotency-Key conflict' },
   insufficientCredit: { code: 'AA', text: 'Insufficient credit' },
   operatorBar: { code: 'A5', text: 'Operator bar on this MSISDN' },
   unknownMsisdn: { code: 'A3', text: 'MSISDN not recognised by network' },

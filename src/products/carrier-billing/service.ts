@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CarrierConnector } from '../../connectors/contracts/carrier.js';
+import { clockNow } from '../../core/clocks/test-clocks.js';
 import { transaction, type Db } from '../../core/db/db.js';
 import { isAppError } from '../../core/errors/errors.js';
 import { formatAmount, parseAmount, parseCurrency, type Currency } from '../../core/money/money.js';
@@ -170,7 +171,8 @@ async function spendCheck(
     carrier: p.carrier,
     msisdn: p.msisdn,
     amountMinor: p.amountMinor,
-    now: deps.clock.now(),
+    // Payments are stamped with database time, so their day and month are database time too.
+    now: await clockNow(executor, null),
   });
   if (!over) return;
   const code =
