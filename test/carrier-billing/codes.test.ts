@@ -186,3 +186,34 @@ describe('SMS budget', () => {
     }
   });
 });
+
+describe('unexpected failures', () => {
+  it('99 with HTTP 500 and a request id when something breaks; nothing is charged or sent', async () => {
+    const db = t.database.handle.db;
+    await sql`CREATE FUNCTION test_fail_pins() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'simulated failure'; END $$`.execute(db);
+    await sql`CREATE TRIGGER test_fail_pins BEFORE INSERT ON pin_sessions FOR EACH ROW EXECUTE FUNCTION test_fail_pins()`.execute(
+      db,
+    );
+    try {
+      const res = await t.request('POST', '/dcbsb/PinGenerateWithParams', {
+        headers: { 'x-infomedia-api-key': cb.apiKey },
+        body: {
+          u: cb.username,
+          p: cb.password,
+          productId: cb.productId,
+          mx: '447700900308',
+          params: [{ key: 'amount', value: '1.00' }],
+        },
+      });
+      expect(res.status).toBe(500);
+      expect(res.body.status).toBe('Error');
+      expect(res.body.description).toMatch(/^99 - .*req_/);
+      expect(res.text).not.toContain('simulated failure');
+    } finally {
+      await sql`DROP TRIGGER test_fail_pins ON pin_sessions`.execute(db);
+    }
+    const inbox = await t.request('GET', '/v1/sandbox/sms?to=447700900308', { key: t.demo.native.apiKey });
+    expect(inbox.body.data).toHaveLength(0);
+  });
+});
