@@ -118,6 +118,7 @@ describe('every response code of the carrier-billing table', () => {
       body: { environment: 'sandbox', allowed: true },
     });
     expect(allowed.status).toBe(200);
+    expect(allowed.body).toMatchObject({ send_bill_allowed: true });
     expect((await dcb('SendBill', body)).status).toBe('Success');
   });
 

@@ -142,3 +142,37 @@ export async function refundsOf(db: Executor, merchantId: string, paymentId: str
     .orderBy('id')
     .execute();
 }
+
+/** The merchant's name and support contact, named in PIN and confirmation SMS: one query. */
+export async function merchantContact(
+  db: Executor,
+  scope: Scope,
+): Promise<{ name: string; support: string }> {
+  const row = await db
+    .selectFrom('merchants as m')
+    .leftJoin('cb_settings as s', (join) =>
+      join.onRef('s.merchant_id', '=', 'm.id').on('s.environment', '=', scope.environment),
+    )
+    .select(['m.name', 's.support_contact'])
+    .where('m.id', '=', scope.merchantId)
+    .executeTakeFirstOrThrow();
+  return { name: row.name, support: row.support_contact || row.name };
+}
+
+/** The settings as the native API shows them: the callback URL is the (enabled) endpoint's. */
+export async function settingsView(db: Executor, scope: Scope) {
+  const settings = await getSettings(db, scope);
+  const endpoint = settings.webhook_endpoint_id
+    ? await db
+        .selectFrom('webhook_endpoints')
+        .select(['url', 'enabled'])
+        .where('merchant_id', '=', scope.merchantId)
+        .where('id', '=', settings.webhook_endpoint_id)
+        .executeTakeFirst()
+    : undefined;
+  return {
+    webhook_url: endpoint?.enabled ? endpoint.url : null,
+    support_contact: settings.support_contact,
+    send_bill_allowed: settings.send_bill_allowed,
+  };
+}

@@ -20,6 +20,7 @@ import {
   getSettings,
   insertProduct,
   listProducts,
+  settingsView,
   updateProduct,
   upsertSettings,
   type CbProductRow,
@@ -295,22 +296,6 @@ export function nativeRoutes(app: App, ctx: RouteContext): void {
       }),
   );
 
-  const settingsView = async (scope: { merchantId: string; environment: Environment }) => {
-    const settings = await getSettings(db, scope);
-    const endpoint = settings.webhook_endpoint_id
-      ? await db
-          .selectFrom('webhook_endpoints')
-          .select(['url', 'enabled'])
-          .where('id', '=', settings.webhook_endpoint_id)
-          .executeTakeFirst()
-      : undefined;
-    return {
-      webhook_url: endpoint?.enabled ? endpoint.url : null,
-      support_contact: settings.support_contact,
-      send_bill_allowed: settings.send_bill_allowed,
-    };
-  };
-
   app.get(
     '/v1/carrier-billing/settings',
     {
@@ -322,7 +307,7 @@ export function nativeRoutes(app: App, ctx: RouteContext): void {
         response: { 200: Settings, ...commonErrors },
       },
     },
-    async (request) => settingsView(merchantOf(request.principal)),
+    async (request) => settingsView(db, merchantOf(request.principal)),
   );
 
   app.put(
@@ -377,22 +362,7 @@ export function nativeRoutes(app: App, ctx: RouteContext): void {
             ? { supportContact: request.body.support_contact }
             : {}),
         });
-        const endpoint = endpointId
-          ? await tx
-              .selectFrom('webhook_endpoints')
-              .select(['url', 'enabled'])
-              .where('id', '=', endpointId)
-              .executeTakeFirst()
-          : undefined;
-        const settings = await getSettings(tx, scope);
-        return {
-          status: 200,
-          body: {
-            webhook_url: endpoint?.enabled ? endpoint.url : null,
-            support_contact: settings.support_contact,
-            send_bill_allowed: settings.send_bill_allowed,
-          },
-        };
+        return { status: 200, body: await settingsView(tx, scope) };
       });
     },
   );
@@ -423,15 +393,8 @@ export function nativeRoutes(app: App, ctx: RouteContext): void {
           .executeTakeFirst();
         if (!merchant) throw new AppError('not_found', `No merchant ${request.params.id}.`);
         const scope = { merchantId: merchant.id, environment: request.body.environment };
-        const settings = await upsertSettings(tx, scope, { sendBillAllowed: request.body.allowed });
-        return {
-          status: 200,
-          body: {
-            webhook_url: null,
-            support_contact: settings.support_contact,
-            send_bill_allowed: settings.send_bill_allowed,
-          },
-        };
+        await upsertSettings(tx, scope, { sendBillAllowed: request.body.allowed });
+        return { status: 200, body: await settingsView(tx, scope) };
       }),
   );
 }

@@ -29,7 +29,7 @@ import {
   type PinSession,
   type VerifyPinResult,
 } from './pins.js';
-import { findBillByTxid, findProduct, getSettings, refundsOf, type Scope } from './repo.js';
+import { findBillByTxid, findProduct, getSettings, merchantContact, refundsOf, type Scope } from './repo.js';
 import { confirmationTemplates, merchantMessageTemplates, pinTemplates } from './templates.js';
 
 /**
@@ -191,12 +191,7 @@ async function pinGenerate(
 ): Promise<DcbResponse> {
   const purchase = await readPurchase(deps, scope, envelope);
   await spendCheck(deps, scope, purchase);
-  const settings = await getSettings(deps.db, scope);
-  const merchant = await deps.db
-    .selectFrom('merchants')
-    .select('name')
-    .where('id', '=', scope.merchantId)
-    .executeTakeFirstOrThrow();
+  const contact = await merchantContact(deps.db, scope);
   return transaction(deps.db, async (tx) => {
     const generated = await generatePin(tx, {
       merchantId: scope.merchantId,
@@ -234,9 +229,9 @@ async function pinGenerate(
         vars: {
           code: pin,
           service: purchase.description,
-          merchant: merchant.name,
+          merchant: contact.name,
           amount: `${formatAmount(purchase.amountMinor, purchase.currency)} ${purchase.currency}`,
-          support: settings.support_contact || merchant.name,
+          support: contact.support,
         },
         sandboxData: { code: pin, pin_id: generated.session.id },
       },
@@ -466,12 +461,7 @@ async function sendConfirmation(
   input: BillInput,
   payment: PaymentRow,
 ): Promise<void> {
-  const settings = await getSettings(deps.db, scope);
-  const merchant = await deps.db
-    .selectFrom('merchants')
-    .select('name')
-    .where('id', '=', scope.merchantId)
-    .executeTakeFirstOrThrow();
+  const contact = await merchantContact(deps.db, scope);
   try {
     await transaction(deps.db, (tx) =>
       queueSms(
@@ -486,9 +476,9 @@ async function sendConfirmation(
           templates: confirmationTemplates,
           vars: {
             amount: `${formatAmount(payment.amount_minor, input.currency)} ${input.currency}`,
-            merchant: merchant.name,
+            merchant: contact.name,
             service: input.description,
-            support: settings.support_contact || merchant.name,
+            support: contact.support,
           },
           sandboxData: { txid: payment.reference ?? '' },
         },
