@@ -4,6 +4,7 @@ import { issueOperatorKey } from './core/credentials/credentials.js';
 import type { DatabaseHandle } from './core/db/db.js';
 import { migrate } from './core/db/migrate.js';
 import { verifyLedger } from './core/ledger/verify.js';
+import { productCommand } from './products/index.js';
 
 /**
  * CLI commands that use the database. They run either in the CLI's own process or, when a server owns
@@ -24,7 +25,7 @@ export interface CommandContext {
 export const databaseCommands = ['migrate', 'demo-credentials', 'operator', 'ledger'] as const;
 
 export function isDatabaseCommand(name: string | undefined): boolean {
-  return (databaseCommands as readonly string[]).includes(name ?? '');
+  return (databaseCommands as readonly string[]).includes(name ?? '') || productCommand(name) !== undefined;
 }
 
 export async function runDatabaseCommand(
@@ -80,8 +81,11 @@ export async function runDatabaseCommand(
         stderr: `${report.findings.map((f) => `DIFFERENCE: ${f}`).join('\n')}\n${report.findings.length} difference(s)\n`,
       };
     }
-    default:
+    default: {
+      const command = productCommand(name);
+      if (command) return command(rest, ctx);
       return fail(`unknown command ${name ?? ''}\n`);
+    }
   }
 }
 

@@ -9,7 +9,7 @@ import { reconcilePayments, reconcileQueue, type ConnectorRegistry } from './cor
 import { sandboxConnectorIds, sandboxConnectors } from './connectors/sandbox-connectors.js';
 import type { CarrierConnector } from './connectors/contracts/carrier.js';
 import { loadKeyRing, type KeyRing } from './core/secrets/keys.js';
-import { productCallbackFormats } from './products/index.js';
+import { productCallbackFormats, productJobHandlers, productSchedules } from './products/index.js';
 import { sendQueue as smsSendQueue } from './core/sms/outbox.js';
 import { pruneIdempotencyKeys } from './core/idempotency/idempotency.js';
 import { deliverQueue } from './core/events/events.js';
@@ -22,7 +22,8 @@ import { startJobRunner, type JobHandler, type Logger } from './core/jobs/runner
 export const schedules = [
   { name: 'prune-idempotency-keys', queue: 'maintenance.prune-idempotency-keys', intervalSeconds: 15 * 60 },
   { name: 'reconcile-payments', queue: reconcileQueue, intervalSeconds: 60 },
-] as const;
+  ...productSchedules,
+];
 
 /** Every job handler Payloom runs, by queue. Products and core modules add theirs here. */
 export interface WorkerServices {
@@ -32,6 +33,8 @@ export interface WorkerServices {
   readonly connectors?: ConnectorRegistry;
   /** Product callback formats by name. */
   readonly formats?: ReadonlyMap<string, EventFormat>;
+  /** Keys derived from the master key, for products' job handlers. */
+  readonly keys?: KeyRing;
 }
 
 /** Everything a process of either role shares: keys, connectors, SMS gateways, callback formats. */
@@ -112,6 +115,7 @@ export function jobHandlers(services: WorkerServices): Map<string, JobHandler> {
         await expirePayment(ctx.db, { merchantId, paymentId });
       },
     ],
+    ...productJobHandlers(services),
   ]);
 }
 

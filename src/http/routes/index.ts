@@ -1,6 +1,7 @@
 import type { App, RouteContext } from '../app.js';
 import { productModules } from '../../products/index.js';
 import { accessRoutes } from './access.js';
+import { assetRoutes } from './assets.js';
 import { auditRoutes } from './audit.js';
 import { controlRoutes } from './control.js';
 import { credentialRoutes } from './credentials.js';
@@ -14,6 +15,7 @@ import { sandboxSmsRoutes } from '../../sandbox/sms-routes.js';
 /** Every route module of the native API. Products add theirs from src/products/<product>/routes.ts. */
 export async function registerRoutes(app: App, ctx: RouteContext): Promise<void> {
   systemRoutes(app, ctx);
+  assetRoutes(app);
   merchantRoutes(app, ctx);
   credentialRoutes(app, ctx);
   accessRoutes(app, ctx);
