@@ -10,7 +10,7 @@ import { sandboxConnectorIds, sandboxConnectors } from './connectors/sandbox-con
 import type { CarrierConnector } from './connectors/contracts/carrier.js';
 import { loadKeyRing, type KeyRing } from './core/secrets/keys.js';
 import { productCallbackFormats, productJobHandlers, productSchedules } from './products/index.js';
-import { sendQueue as smsSendQueue } from './core/sms/outbox.js';
+import { pruneSmsCounters, sendQueue as smsSendQueue } from './core/sms/outbox.js';
 import { pruneIdempotencyKeys } from './core/idempotency/idempotency.js';
 import { deliverQueue } from './core/events/events.js';
 import { upsertSchedule } from './core/jobs/jobs.js';
@@ -22,6 +22,7 @@ import { startJobRunner, type JobHandler, type Logger } from './core/jobs/runner
 export const schedules = [
   { name: 'prune-idempotency-keys', queue: 'maintenance.prune-idempotency-keys', intervalSeconds: 15 * 60 },
   { name: 'reconcile-payments', queue: reconcileQueue, intervalSeconds: 60 },
+  { name: 'prune-sms-counters', queue: 'maintenance.prune-sms-counters', intervalSeconds: 6 * 3600 },
   ...productSchedules,
 ];
 
@@ -83,6 +84,12 @@ export function jobHandlers(services: WorkerServices): Map<string, JobHandler> {
       'maintenance.prune-idempotency-keys',
       async (_job, ctx) => {
         await pruneIdempotencyKeys(ctx.db);
+      },
+    ],
+    [
+      'maintenance.prune-sms-counters',
+      async (_job, ctx) => {
+        await pruneSmsCounters(ctx.db);
       },
     ],
     [

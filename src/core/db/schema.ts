@@ -277,6 +277,12 @@ export interface WebhookAttemptsTable {
   error: string | null;
 }
 
+export interface SmsDailyCountsTable {
+  scope: string;
+  day: Date;
+  count: number;
+}
+
 export interface SmsMessagesTable {
   merchant_id: string;
   id: string;
@@ -336,6 +342,7 @@ export interface CbSettingsTable {
 
 export interface Database {
   merchants: MerchantsTable;
+  sms_daily_counts: SmsDailyCountsTable;
   credentials: CredentialsTable;
   product_access: ProductAccessTable;
   operator_keys: OperatorKeysTable;

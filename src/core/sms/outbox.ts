@@ -52,45 +52,53 @@ export async function queueSms(tx: Executor, input: QueueSms, limits: SmsLimits)
     });
   }
   const prefix = input.to.slice(0, prefixDigits);
-  // Serialise per MSISDN so two concurrent requests cannot both take the last message of the day.
-  await sql`SELECT pg_advisory_xact_lock(hashtext(${`sms:${input.to}`}))`.execute(tx);
-  const { rows } = await sql<{ msisdn: string; prefix: string; merchant: string }>`
-    SELECT (SELECT count(*) FROM sms_messages WHERE to_msisdn = ${input.to} AND created_at > now() - interval '1 day') AS msisdn,
-           (SELECT count(*) FROM sms_messages WHERE prefix = ${prefix} AND created_at > now() - interval '1 day') AS prefix,
-           (SELECT count(*) FROM sms_messages WHERE merchant_id = ${input.merchantId} AND environment = ${input.environment}
-               AND created_at > now() - interval '1 day') AS merchant`.execute(tx);
-  const counts = rows[0];
-  const over =
-    Number(counts?.msisdn ?? 0) >= limits.perMsisdnPerDay
-      ? `${limits.perMsisdnPerDay} messages a day to this number`
-      : Number(counts?.prefix ?? 0) >= limits.perPrefixPerDay
-        ? `${limits.perPrefixPerDay} messages a day to this number range`
-        : Number(counts?.merchant ?? 0) >= limits.perMerchantPerDay
-          ? `${limits.perMerchantPerDay} messages a day for this merchant`
-          : undefined;
-  if (over) {
-    throw new AppError('rate_limited', `SMS limit reached: ${over}. Nothing was sent.`, {
-      headers: { 'retry-after': '3600' },
-    });
+  // One statement: bump today's three counters (the rows serialise concurrent sends to one number,
+  // range or merchant), then queue the message only if none went over its limit. Over the limit, the
+  // error below rolls the caller's transaction back, counters included.
+  const scopes = [
+    `msisdn:${input.to}`,
+    `prefix:${prefix}`,
+    `merchant:${input.merchantId}:${input.environment}`,
+  ];
+  const max = [limits.perMsisdnPerDay, limits.perPrefixPerDay, limits.perMerchantPerDay];
+  const id = newId('sms');
+  const sandboxData = JSON.stringify(input.environment === 'sandbox' ? (input.sandboxData ?? {}) : {});
+  const { rows } = await sql<SmsRow & { over: number | null }>`
+    WITH bumped AS (
+      INSERT INTO sms_daily_counts AS c (scope, day, count)
+      SELECT scope, (now() AT TIME ZONE 'UTC')::date, 1 FROM unnest(${scopes}::text[]) AS s(scope)
+      ON CONFLICT (scope, day) DO UPDATE SET count = c.count + 1
+      RETURNING scope, count
+    ), over AS (
+      SELECT min(array_position(${scopes}::text[], b.scope)) AS position
+        FROM bumped b
+       WHERE b.count > (${max}::int[])[array_position(${scopes}::text[], b.scope)]
+    ), queued AS (
+      INSERT INTO sms_messages (merchant_id, id, environment, to_msisdn, prefix, sender, purpose, language,
+                                body, segments, sandbox_data, test_clock_id)
+      SELECT ${input.merchantId}, ${id}, ${input.environment}, ${input.to}, ${prefix}, ${input.sender},
+             ${input.purpose}, ${templateLanguage(input.templates, input.language)}, ${body}, ${segments},
+             ${sandboxData}::jsonb, ${input.testClockId ?? null}
+       WHERE (SELECT position FROM over) IS NULL
+      RETURNING *
+    )
+    SELECT queued.*, (SELECT position FROM over) AS over FROM (SELECT 1) AS one LEFT JOIN queued ON true`.execute(
+    tx,
+  );
+  const { over, ...queued } = rows[0] ?? { over: null };
+  if (over !== null) {
+    const what = ['to this number', 'to this number range', 'for this merchant'][over - 1] ?? '';
+    throw new AppError(
+      'rate_limited',
+      `SMS limit reached: ${max[over - 1]} messages a day ${what}. Nothing was sent.`,
+      {
+        headers: { 'retry-after': '3600' },
+      },
+    );
   }
-  const row = await tx
-    .insertInto('sms_messages')
-    .values({
-      merchant_id: input.merchantId,
-      id: newId('sms'),
-      environment: input.environment,
-      to_msisdn: input.to,
-      prefix,
-      sender: input.sender,
-      purpose: input.purpose,
-      language: templateLanguage(input.templates, input.language),
-      body,
-      segments,
-      sandbox_data: JSON.stringify(input.environment === 'sandbox' ? (input.sandboxData ?? {}) : {}),
-      test_clock_id: input.testClockId ?? null,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  if (!('id' in queued) || !queued.id)
+    throw new Error('invariant violated: SMS neither queued nor over a limit');
+  const row: SmsRow = queued;
   await enqueue(tx, {
     queue: sendQueue,
     payload: { merchantId: row.merchant_id, smsId: row.id },
@@ -131,4 +139,11 @@ export async function sandboxInbox(
     .limit(input.limit);
   if (input.to) query = query.where('to_msisdn', '=', input.to);
   return query.execute();
+}
+
+/** Deletes daily counters older than yesterday (the limits only read today's). */
+export async function pruneSmsCounters(db: Executor): Promise<number> {
+  const result = await sql`
+    DELETE FROM sms_daily_counts WHERE day < (now() AT TIME ZONE 'UTC')::date - 1`.execute(db);
+  return Number(result.numAffectedRows ?? 0n);
 }
