@@ -52,7 +52,9 @@ async function startPayloom(extraEnv: Record<string, string>): Promise<Payloom> 
     ...(dataDir ? { PAYLOOM_DATA_DIR: dataDir } : {}),
     ...extraEnv,
   };
-  const child: ChildProcess = spawn(process.execPath, [mainJs, 'start', '--port', '0'], {
+  // PAYLOOM_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server under load.
+  const nodeArgs = (process.env.PAYLOOM_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, mainJs, 'start', '--port', '0'], {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });

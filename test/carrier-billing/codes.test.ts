@@ -188,6 +188,37 @@ describe('SMS budget', () => {
   });
 });
 
+describe('confirmation SMS over the limit', () => {
+  it('the bill stands, succeeded and posted; only the confirmation is not sent', async () => {
+    const limited = await startTestApp({ env: { PAYLOOM_SMS_PER_MSISDN_PER_DAY: '1' } });
+    try {
+      const creds = limited.demo.carrierBilling as Cb;
+      const mx = '447700900308';
+      const call = (method: string, body: Record<string, unknown>) =>
+        limited.request('POST', `/dcbsb/${method}`, {
+          headers: { 'x-infomedia-api-key': creds.apiKey },
+          body: { u: creds.username, p: creds.password, productId: creds.productId, mx, ...body },
+        });
+      const generated = await call('PinGenerateWithParams', { params: [{ key: 'amount', value: '1.00' }] });
+      expect(generated.body.status).toBe('Success');
+      const inbox = () =>
+        limited.request('GET', `/v1/sandbox/sms?to=${mx}`, { key: limited.demo.native.apiKey });
+      const code = (await inbox()).body.data[0].code as string;
+      const billed = await call('SendBillWithPin', {
+        pinId: generated.body.pinId,
+        params: [{ key: 'PIN', value: code }],
+      });
+      expect(billed.body.status).toBe('Success');
+      const messages = (await inbox()).body.data as Array<{ purpose: string }>;
+      expect(messages.map((m) => m.purpose)).toEqual(['pin']);
+      const payments = await limited.request('GET', '/v1/payments', { key: limited.demo.native.apiKey });
+      expect(payments.body.data[0]).toMatchObject({ status: 'succeeded', amount_minor: 100 });
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe('unexpected failures', () => {
   it('99 with HTTP 500 and a request id when something breaks; nothing is charged or sent', async () => {
     const db = t.database.handle.db;

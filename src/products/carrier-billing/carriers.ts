@@ -441,7 +441,8 @@ export async function checkSpendLimits(
     >;
     msisdn: string;
     amountMinor: bigint;
-    now: Date;
+    /** The time whose UTC day and month count; by default the database's (payments are stamped with it). */
+    now?: Date;
   },
 ): Promise<SpendLimitExceeded | undefined> {
   const { carrier, amountMinor } = input;
@@ -449,18 +450,25 @@ export async function checkSpendLimits(
   if (amountMinor > carrier.per_transaction_max_minor) {
     return { limit: 'per_transaction', limitMinor: carrier.per_transaction_max_minor, spentMinor: 0n };
   }
-  const window = spendWindows(input.now);
+  const at = input.now ? sql`${input.now.toISOString()}::timestamptz` : sql`now()`;
+  const utc = sql`(${at} AT TIME ZONE 'UTC')`;
+  const dayStart = sql`(date_trunc('day', ${utc}) AT TIME ZONE 'UTC')`;
+  const dayEnd = sql`((date_trunc('day', ${utc}) + interval '1 day') AT TIME ZONE 'UTC')`;
+  const monthStart = sql`(date_trunc('month', ${utc}) AT TIME ZONE 'UTC')`;
+  const monthEnd = sql`((date_trunc('month', ${utc}) + interval '1 month') AT TIME ZONE 'UTC')`;
+  // Windows are [start, start + 1 day/month) of the UTC day and calendar month, computed in the query so
+  // that database time costs no extra round trip.
   const result = await sql<{ day_minor: bigint; month_minor: bigint }>`
-    SELECT coalesce(sum(amount_minor) FILTER (WHERE created_at >= ${window.dayStart}::timestamptz
-                                                AND created_at < ${window.dayEnd}::timestamptz), 0)::bigint AS day_minor,
+    SELECT coalesce(sum(amount_minor) FILTER (WHERE created_at >= ${dayStart}
+                                                AND created_at < ${dayEnd}), 0)::bigint AS day_minor,
            coalesce(sum(amount_minor), 0)::bigint AS month_minor
       FROM payments
      WHERE payer_ref = ${input.msisdn}
        AND environment = ${input.environment}
        AND product = 'carrier-billing'
        AND kind = 'sale'
-       AND created_at >= ${window.monthStart}::timestamptz
-       AND created_at < ${window.monthEnd}::timestamptz
+       AND created_at >= ${monthStart}
+       AND created_at < ${monthEnd}
        AND status IN ('succeeded', 'pending', 'unknown')
        AND currency = ${carrier.currency}
        AND metadata ->> ${sql.lit(carrierIdMetadataKey)} = ${carrier.id}`.execute(db);
@@ -486,26 +494,6 @@ export async function lockSubscriberSpend(
 ): Promise<void> {
   const key = `carrier-spend:${input.environment}:${input.carrierId}:${input.msisdn}`;
   await sql`SELECT pg_advisory_xact_lock(hashtext(${key}))`.execute(tx);
-}
-
-/** Start and end (exclusive) of the UTC day and calendar month of `now`, as ISO strings. */
-export function spendWindows(now: Date): {
-  dayStart: string;
-  dayEnd: string;
-  monthStart: string;
-  monthEnd: string;
-} {
-  assert(!Number.isNaN(now.getTime()), 'spend windows need a valid time');
-  const year = now.getUTCFullYear();
-  const month = now.getUTCMonth();
-  const day = now.getUTCDate();
-  const iso = (ms: number) => new Date(ms).toISOString();
-  return {
-    dayStart: iso(Date.UTC(year, month, day)),
-    dayEnd: iso(Date.UTC(year, month, day + 1)),
-    monthStart: iso(Date.UTC(year, month, 1)),
-    monthEnd: iso(Date.UTC(year, month + 1, 1)),
-  };
 }
 
 /**

@@ -400,8 +400,8 @@ function openGuard(now: Date) {
 async function acceptPin(db: Db, session: PinSession, input: VerifyPinInput): Promise<VerifyPinResult> {
   const { now } = input;
   const usedAt = input.consume ? sql`${now}::timestamptz` : sql`s.used_at`;
-  const rows = await transaction(db, async (tx) => {
-    const { rows } = await sql<PinSessionRow>`
+  // One statement, so it is atomic without an explicit transaction (which would cost two round trips).
+  const { rows } = await sql<PinSessionRow>`
       WITH accepted AS (
         UPDATE pin_sessions AS s SET used_at = ${usedAt}
          WHERE s.merchant_id = ${session.merchantId} AND s.environment = ${session.environment}
@@ -412,9 +412,7 @@ async function acceptPin(db: Db, session: PinSession, input: VerifyPinInput): Pr
          WHERE environment = ${session.environment} AND msisdn = ${session.msisdn}
            AND EXISTS (SELECT 1 FROM accepted)
       )
-      SELECT * FROM accepted`.execute(tx);
-    return rows;
-  });
+      SELECT * FROM accepted`.execute(db);
   const row = rows[0];
   if (row) return { ok: true, session: toPinSession(row) };
   return reclassify(db, session, now);
@@ -438,13 +436,13 @@ async function recordWrongPin(
   const streak = sql`CASE WHEN st.last_failure_at IS NULL OR st.last_failure_at <= ${windowStart}::timestamptz
                             OR st.locked_until <= ${now}::timestamptz
                           THEN 1 ELSE st.consecutive_failures + 1 END`;
-  const rows = await transaction(db, async (tx) => {
-    const { rows } = await sql<{
-      attempts: number;
-      attempts_max: number;
-      consecutive_failures: number | null;
-      locked_until: Date | null;
-    }>`
+  // One statement: atomic without an explicit transaction.
+  const { rows } = await sql<{
+    attempts: number;
+    attempts_max: number;
+    consecutive_failures: number | null;
+    locked_until: Date | null;
+  }>`
       WITH counted AS (
         UPDATE pin_sessions AS s SET attempts = s.attempts + 1
          WHERE s.merchant_id = ${session.merchantId} AND s.environment = ${session.environment}
@@ -466,9 +464,7 @@ async function recordWrongPin(
         RETURNING st.consecutive_failures, st.locked_until
       )
       SELECT counted.attempts, counted.attempts_max, failed.consecutive_failures, failed.locked_until
-        FROM counted LEFT JOIN failed ON true`.execute(tx);
-    return rows;
-  });
+        FROM counted LEFT JOIN failed ON true`.execute(db);
   const row = rows[0];
   if (!row) return reclassify(db, session, now);
   const left = attemptsLeft({ attempts: row.attempts, attemptsMax: row.attempts_max });

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { CarrierConnector } from '../../connectors/contracts/carrier.js';
-import { clockNow } from '../../core/clocks/test-clocks.js';
-import { transaction, type Db } from '../../core/db/db.js';
+import { sql } from 'kysely';
+import { transaction, type Db, type Tx } from '../../core/db/db.js';
 import { isAppError } from '../../core/errors/errors.js';
 import { formatAmount, parseAmount, parseCurrency, type Currency } from '../../core/money/money.js';
-import { createPayment, createRefund, recordOutcome } from '../../core/payments/service.js';
+import { createPayment, createRefund, recordOutcome, recordOutcomeIn } from '../../core/payments/service.js';
 import type { PaymentRow } from '../../core/payments/repo.js';
 import type { Secret } from '../../core/secrets/secrets.js';
 import { queueSms, type SmsLimits } from '../../core/sms/outbox.js';
@@ -171,8 +171,6 @@ async function spendCheck(
     carrier: p.carrier,
     msisdn: p.msisdn,
     amountMinor: p.amountMinor,
-    // Payments are stamped with database time, so their day and month are database time too.
-    now: await clockNow(executor, null),
   });
   if (!over) return;
   const code =
@@ -432,21 +430,25 @@ async function bill(deps: CarrierBillingDeps, scope: Scope, input: BillInput): P
     },
     { timeoutMs: carrierCallTimeoutMs },
   );
-  const recorded = await recordOutcome(deps.db, {
-    merchantId: scope.merchantId,
-    paymentId: payment.id,
-    answer: {
-      status: outcome.status,
-      rawCode: outcome.rawCode,
-      rawMessage: outcome.rawMessage,
-      connectorRef: outcome.connectorReference,
-    },
+  // The outcome and, on success, the confirmation SMS commit together.
+  const recorded = await transaction(deps.db, async (tx) => {
+    const row = await recordOutcomeIn(tx, {
+      merchantId: scope.merchantId,
+      paymentId: payment.id,
+      answer: {
+        status: outcome.status,
+        rawCode: outcome.rawCode,
+        rawMessage: outcome.rawMessage,
+        connectorRef: outcome.connectorReference,
+      },
+    });
+    if (row.status === 'succeeded' && input.carrier.confirmation_sms_required) {
+      await queueConfirmation(deps, tx, scope, input, row);
+    }
+    return row;
   });
   const echo = { txid, mx: input.msisdn };
-  if (recorded.status === 'succeeded') {
-    if (input.carrier.confirmation_sms_required) await sendConfirmation(deps, scope, input, recorded);
-    return ok({ ...echo, conf: conf('Success', describe(dcbCodes.ok)) });
-  }
+  if (recorded.status === 'succeeded') return ok({ ...echo, conf: conf('Success', describe(dcbCodes.ok)) });
   if (recorded.status === 'pending' || recorded.status === 'unknown') {
     return fail(dcbCodes.pending, undefined, { ...echo, conf: conf('Error', describe(dcbCodes.pending)) });
   }
@@ -454,39 +456,43 @@ async function bill(deps: CarrierBillingDeps, scope: Scope, input: BillInput): P
   return { status: 'Error', description, ...echo, conf: conf('Error', description) };
 }
 
-/** The post-billing SMS; a limit reached here does not undo the bill. */
-async function sendConfirmation(
+/**
+ * The post-billing SMS, in the transaction that records the outcome. A limit reached here does not undo
+ * the bill: the message alone is rolled back to a savepoint.
+ */
+async function queueConfirmation(
   deps: CarrierBillingDeps,
+  tx: Tx,
   scope: Scope,
   input: BillInput,
   payment: PaymentRow,
 ): Promise<void> {
-  const contact = await merchantContact(deps.db, scope);
+  const contact = await merchantContact(tx, scope);
+  await sql`SAVEPOINT confirmation_sms`.execute(tx);
   try {
-    await transaction(deps.db, (tx) =>
-      queueSms(
-        tx,
-        {
-          merchantId: scope.merchantId,
-          environment: scope.environment,
-          to: input.msisdn,
-          sender: deps.smsSender,
-          purpose: 'payment_confirmation',
-          language: input.language,
-          templates: confirmationTemplates,
-          vars: {
-            amount: `${formatAmount(payment.amount_minor, input.currency)} ${input.currency}`,
-            merchant: contact.name,
-            service: input.description,
-            support: contact.support,
-          },
-          sandboxData: { txid: payment.reference ?? '' },
+    await queueSms(
+      tx,
+      {
+        merchantId: scope.merchantId,
+        environment: scope.environment,
+        to: input.msisdn,
+        sender: deps.smsSender,
+        purpose: 'payment_confirmation',
+        language: input.language,
+        templates: confirmationTemplates,
+        vars: {
+          amount: `${formatAmount(payment.amount_minor, input.currency)} ${input.currency}`,
+          merchant: contact.name,
+          service: input.description,
+          support: contact.support,
         },
-        deps.smsLimits,
-      ),
+        sandboxData: { txid: payment.reference ?? '' },
+      },
+      deps.smsLimits,
     );
   } catch (error) {
     if (!(isAppError(error) && error.code === 'rate_limited')) throw error;
+    await sql`ROLLBACK TO SAVEPOINT confirmation_sms`.execute(tx);
   }
 }
 
