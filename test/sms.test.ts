@@ -6,7 +6,8 @@ import { SmppSmsGateway } from '../src/connectors/sms/smpp/smpp-gateway.js';
 import { TestSmsc } from '../src/connectors/sms/smpp/test-smsc.js';
 import { transaction } from '../src/core/db/db.js';
 import { claimDueJobs, completeJob, failJob } from '../src/core/jobs/jobs.js';
-import { SmsDispatcher } from '../src/core/sms/dispatcher.js';
+import { recordReceipt, SmsDispatcher } from '../src/core/sms/dispatcher.js';
+import type { SmsGateway } from '../src/connectors/contracts/sms-gateway.js';
 import { queueSms, type QueueSms, type SmsLimits } from '../src/core/sms/outbox.js';
 import { Secret } from '../src/core/secrets/secrets.js';
 import { startTestApp, type TestApp } from './harness.js';
@@ -152,6 +153,108 @@ describe('SMS outbox', () => {
     expect(await status(unknown.id)).toBe('unknown');
     await until(async () => (await status(failedReceipt.id)) === 'failed');
     await db().deleteFrom('jobs').execute();
+  });
+});
+
+describe('receipts that arrive before the send is recorded', () => {
+  /** A gateway whose SMSC answers with known references (as two-segment SMPP sends do). */
+  function gatewayAnswering(refs: string[]): SmsGateway {
+    return {
+      id: 'early-receipts',
+      send: async () => ({
+        status: 'succeeded',
+        gatewayReference: refs[0] ?? '',
+        segmentGatewayReferences: refs,
+        rawCode: '0x00000000',
+        segmentCount: refs.length,
+      }),
+      onDeliveryReceipt: () => () => undefined,
+      close: async () => undefined,
+    };
+  }
+
+  it('every segment delivered before the send was stored: delivered with the send', async () => {
+    const m = await t.createMerchant();
+    const gateway = gatewayAnswering(['early-1', 'early-2']);
+    const dispatcher = new SmsDispatcher(
+      db(),
+      { sandbox: gateway, production: gateway },
+      silentSmsGatewayLog,
+    );
+    for (const ref of ['early-1', 'early-2']) {
+      await recordReceipt(db(), {
+        gatewayId: gateway.id,
+        gatewayReference: ref,
+        status: 'delivered',
+        final: true,
+        rawStatus: 'DELIVRD',
+        at: new Date(),
+      });
+    }
+    const row = await transaction(db(), (tx) =>
+      queueSms(tx, message('447700900401', { merchantId: m.id, environment: 'production' }), limits),
+    );
+    await dispatcher.send({ merchantId: m.id, smsId: row.id, attempt: 1 });
+    const sent = await db()
+      .selectFrom('sms_messages')
+      .selectAll()
+      .where('id', '=', row.id)
+      .executeTakeFirstOrThrow();
+    expect(sent).toMatchObject({ status: 'delivered', delivered_segments: 2, gateway_id: 'early-receipts' });
+    expect(sent.delivered_at).not.toBeNull();
+    expect(sent.sent_at).not.toBeNull();
+  });
+
+  it('one segment delivered, one failed before the send was stored: failed', async () => {
+    const m = await t.createMerchant();
+    const gateway = gatewayAnswering(['early-3', 'early-4']);
+    const dispatcher = new SmsDispatcher(
+      db(),
+      { sandbox: gateway, production: gateway },
+      silentSmsGatewayLog,
+    );
+    for (const [ref, status] of [
+      ['early-3', 'delivered'],
+      ['early-4', 'failed'],
+    ] as const) {
+      await recordReceipt(db(), {
+        gatewayId: gateway.id,
+        gatewayReference: ref,
+        status,
+        final: true,
+        rawStatus: status === 'failed' ? 'UNDELIV' : 'DELIVRD',
+        at: new Date(),
+      });
+    }
+    const row = await transaction(db(), (tx) =>
+      queueSms(tx, message('447700900402', { merchantId: m.id, environment: 'production' }), limits),
+    );
+    await dispatcher.send({ merchantId: m.id, smsId: row.id, attempt: 1 });
+    expect(await status(row.id)).toBe('failed');
+  });
+
+  it('no receipt yet: sent, and the later receipt delivers it', async () => {
+    const m = await t.createMerchant();
+    const gateway = gatewayAnswering(['late-1']);
+    const dispatcher = new SmsDispatcher(
+      db(),
+      { sandbox: gateway, production: gateway },
+      silentSmsGatewayLog,
+    );
+    const row = await transaction(db(), (tx) =>
+      queueSms(tx, message('447700900403', { merchantId: m.id, environment: 'production' }), limits),
+    );
+    await dispatcher.send({ merchantId: m.id, smsId: row.id, attempt: 1 });
+    expect(await status(row.id)).toBe('sent');
+    await recordReceipt(db(), {
+      gatewayId: gateway.id,
+      gatewayReference: 'late-1',
+      status: 'delivered',
+      final: true,
+      rawStatus: 'DELIVRD',
+      at: new Date(),
+    });
+    expect(await status(row.id)).toBe('delivered');
   });
 });
 
