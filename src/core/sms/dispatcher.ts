@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { SmsDeliveryReceipt, SmsGateway } from '../../connectors/contracts/sms-gateway.js';
-import type { Db } from '../db/db.js';
+import type { Db, Executor } from '../db/db.js';
 import { RetryLater } from '../jobs/runner.js';
 import { backoffSeconds } from '../jobs/jobs.js';
 
@@ -72,30 +72,24 @@ export class SmsDispatcher {
           : outcome.status === 'unknown'
             ? 'unknown'
             : 'queued';
-    // The outcome and, when receipts for these references arrived first, their settlement: one statement.
-    await sql`
-      UPDATE sms_messages AS u
-         SET status = CASE WHEN ${status} IN ('sent', 'unknown') AND r.failed > 0 THEN 'failed'
-                           WHEN ${status} IN ('sent', 'unknown') AND cardinality(${refs}::text[]) > 0
-                                AND r.delivered >= cardinality(${refs}::text[]) THEN 'delivered'
-                           ELSE ${status} END,
-             gateway_id = ${gateway.id},
-             gateway_refs = ${refs}::text[],
-             raw_code = ${outcome.rawCode},
-             raw_message = ${outcome.rawMessage ?? null},
-             sent_at = CASE WHEN ${status} = 'sent' THEN now() END,
-             delivered_segments = CASE WHEN ${status} IN ('sent', 'unknown') THEN r.delivered
-                                       ELSE u.delivered_segments END,
-             delivered_at = CASE WHEN ${status} IN ('sent', 'unknown') AND r.failed = 0
-                                      AND cardinality(${refs}::text[]) > 0
-                                      AND r.delivered >= cardinality(${refs}::text[])
-                                 THEN coalesce(u.delivered_at, now()) ELSE u.delivered_at END,
-             updated_at = now()
-        FROM (SELECT count(DISTINCT gateway_ref) FILTER (WHERE status = 'delivered')::int AS delivered,
-                     count(*) FILTER (WHERE status = ANY(${failedReceipts}::text[]))::int AS failed
-                FROM sms_receipts
-               WHERE gateway_id = ${gateway.id} AND gateway_ref = ANY(${refs}::text[])) AS r
-       WHERE u.merchant_id = ${row.merchant_id} AND u.id = ${row.id}`.execute(this.#db);
+    await this.#db
+      .updateTable('sms_messages')
+      .set({
+        status,
+        gateway_id: gateway.id,
+        gateway_refs: refs,
+        raw_code: outcome.rawCode,
+        raw_message: outcome.rawMessage ?? null,
+        sent_at: status === 'sent' ? sql<Date>`now()` : null,
+        updated_at: sql<Date>`now()`,
+      })
+      .where('merchant_id', '=', row.merchant_id)
+      .where('id', '=', row.id)
+      .execute();
+    // A receipt may have arrived before the references were stored. This must be a second statement: a
+    // receipt whose settlement ran before the update above committed is committed itself before this
+    // statement starts, so one of the two always sees both (folding it into the update loses that race).
+    if (refs.length > 0) await settle(this.#db, sql`m.id = ${row.id}`);
     // Definitely not sent (throttled, not bound): the job is retried later. Unknown is never resent.
     if (status === 'queued')
       throw new RetryLater(`SMS not sent: ${outcome.rawCode}`, backoffSeconds(input.attempt));
@@ -111,20 +105,28 @@ export class SmsDispatcher {
 
 const failedReceipts = ['failed', 'expired', 'rejected'];
 
-/**
- * Stores a delivery receipt and settles its message: delivered once every reference has a delivered
- * receipt; failed on any failed, expired or rejected one.
- */
 export async function recordReceipt(db: Db, receipt: SmsDeliveryReceipt): Promise<void> {
-  // One statement: store the receipt and settle its message. The settlement cannot see the row this
-  // statement inserts, so the new receipt joins the stored ones explicitly.
+  await db
+    .insertInto('sms_receipts')
+    .values({
+      gateway_id: receipt.gatewayId,
+      gateway_ref: receipt.gatewayReference,
+      status: receipt.status,
+      raw_status: receipt.rawStatus,
+      final: receipt.final,
+      at: receipt.at,
+    })
+    .onConflict((oc) => oc.columns(['gateway_id', 'gateway_ref', 'status']).doNothing())
+    .execute();
+  await settle(
+    db,
+    sql`m.gateway_id = ${receipt.gatewayId} AND ${receipt.gatewayReference} = ANY(m.gateway_refs)`,
+  );
+}
+
+/** Delivered once every reference has a delivered receipt; failed on any failed, expired or rejected. */
+async function settle(db: Executor, where: ReturnType<typeof sql>): Promise<void> {
   await sql`
-    WITH stored AS (
-      INSERT INTO sms_receipts (gateway_id, gateway_ref, status, raw_status, final, at)
-      VALUES (${receipt.gatewayId}, ${receipt.gatewayReference}, ${receipt.status}, ${receipt.rawStatus},
-              ${receipt.final}, ${receipt.at.toISOString()}::timestamptz)
-      ON CONFLICT (gateway_id, gateway_ref, status) DO NOTHING
-    )
     UPDATE sms_messages AS u
        SET delivered_segments = s.delivered,
            status = CASE WHEN s.failed > 0 THEN 'failed'
@@ -132,17 +134,12 @@ export async function recordReceipt(db: Db, receipt: SmsDeliveryReceipt): Promis
            delivered_at = CASE WHEN s.failed = 0 AND s.delivered >= cardinality(u.gateway_refs)
                                THEN coalesce(u.delivered_at, now()) ELSE u.delivered_at END,
            updated_at = now()
-      FROM (SELECT m.id, agg.delivered, agg.failed
+      FROM (SELECT m.id,
+                   count(DISTINCT r.gateway_ref) FILTER (WHERE r.status = 'delivered') AS delivered,
+                   count(*) FILTER (WHERE r.status = ANY(${failedReceipts}::text[])) AS failed
               FROM sms_messages m
-              CROSS JOIN LATERAL (
-                SELECT count(DISTINCT r.gateway_ref) FILTER (WHERE r.status = 'delivered') AS delivered,
-                       count(*) FILTER (WHERE r.status = ANY(${failedReceipts}::text[])) AS failed
-                  FROM (SELECT gateway_ref, status FROM sms_receipts
-                         WHERE gateway_id = m.gateway_id AND gateway_ref = ANY(m.gateway_refs)
-                        UNION
-                        SELECT ${receipt.gatewayReference}::text, ${receipt.status}::text) AS r
-              ) AS agg
-             WHERE m.gateway_id = ${receipt.gatewayId}
-               AND ${receipt.gatewayReference} = ANY(m.gateway_refs)) AS s
+              JOIN sms_receipts r ON r.gateway_id = m.gateway_id AND r.gateway_ref = ANY(m.gateway_refs)
+             WHERE ${where}
+             GROUP BY m.id) AS s
      WHERE u.id = s.id AND u.status IN ('sent', 'sending', 'unknown')`.execute(db);
 }
