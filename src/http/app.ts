@@ -2,6 +2,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import cluster from 'node:cluster';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -84,6 +85,8 @@ export function serializeError(error: Error): ReturnType<typeof stdSerializers.e
 
 export async function buildApp(ctx: AppContext): Promise<App> {
   const { config, database } = ctx;
+  const processes = cluster.isWorker ? config.apiProcesses : 1;
+  const perProcess = (limit: number) => Math.max(1, Math.ceil(limit / processes));
   const db = database.db;
   const app = Fastify({
     logger: {
@@ -149,10 +152,14 @@ export async function buildApp(ctx: AppContext): Promise<App> {
     global: true,
     hook: 'preValidation',
     timeWindow: 1000,
+    // Counters live in each api process; the cluster spreads connections round-robin over them, so each
+    // process allows its share of the configured rate.
     max: (request) =>
-      request.principal?.kind === 'merchant' && request.principal.environment === 'sandbox'
-        ? config.rateLimitSandboxPerSecond
-        : config.rateLimitProductionPerSecond,
+      perProcess(
+        request.principal?.kind === 'merchant' && request.principal.environment === 'sandbox'
+          ? config.rateLimitSandboxPerSecond
+          : config.rateLimitProductionPerSecond,
+      ),
     keyGenerator: (request) => (request.principal ? principalScope(request.principal) : request.ip),
     allowList: (request) => request.principal === undefined,
     errorResponseBuilder: (_request, context) =>
