@@ -173,17 +173,17 @@ export async function buildApp(ctx: AppContext): Promise<App> {
     return claimIdempotency(request, reply, db, config.idempotencyTtlHours);
   });
 
-  app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    metrics.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+  // Writes that failed before or outside their transaction are audited after the fact, but before the
+  // response leaves: a client that has its answer can already find the audit row.
+  app.addHook('onSend', async (request, reply, payload) => {
     if (mutatingMethods.has(request.method) && request.principal && !request.audited) {
-      // Writes that failed before or outside their transaction are audited here, after the fact.
+      request.audited = true;
       await db
         .insertInto('audit_log')
         .values(
           auditValues({
             ...principalActor(request.principal),
-            action: `${request.method} ${route}`,
+            action: `${request.method} ${request.routeOptions.url ?? 'unmatched'}`,
             targetId: auditTarget(request) ?? null,
             requestId: request.id,
             statusCode: reply.statusCode,
@@ -192,6 +192,12 @@ export async function buildApp(ctx: AppContext): Promise<App> {
         .execute()
         .catch((error: unknown) => request.log.error({ err: error }, 'audit write failed'));
     }
+    return payload;
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
   });
 
   app.setErrorHandler(async (error, request, reply) => {
