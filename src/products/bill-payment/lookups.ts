@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { detectCarrier } from '../carrier-billing/carriers.js';
+import { callingCodeOf, isCountryCode, parseMsisdn } from '../carrier-billing/msisdn.js';
 import { mnoCodes, paydCodes } from './codes.js';
 import { integer, integerValue, PaydFieldError, queryValue, textValue, type Body } from './fields.js';
 import {
@@ -380,9 +381,23 @@ export async function mnoLookup(deps: BillPaymentDeps, client: ClientRow, query:
       'Msisdn format incorrect or countryCallingCode does not match msisdn',
     );
   }
-  const parsed = parsePhoneNumberFromString(`+${digits}`);
-  if (!parsed?.country) return fail(400, mnoCodes.unknownCountry, 'Unknown country code/prefix');
-  if (parsed.countryCallingCode !== callingCode.toString() || !parsed.isPossible()) {
+  let country: string;
+  try {
+    country = parseMsisdn(digits, 'msisdn').country;
+  } catch {
+    const parsed = parsePhoneNumberFromString(`+${digits}`);
+    if (!parsed?.countryCallingCode) return fail(400, mnoCodes.unknownCountry, 'Unknown country code/prefix');
+    return fail(
+      400,
+      mnoCodes.badMsisdn,
+      'Msisdn format incorrect or countryCallingCode does not match msisdn',
+    );
+  }
+  if (
+    !digits.startsWith(callingCode.toString()) ||
+    !isCountryCode(country) ||
+    callingCodeOf(country) !== callingCode.toString()
+  ) {
     return fail(
       400,
       mnoCodes.badMsisdn,
@@ -402,7 +417,7 @@ export async function mnoLookup(deps: BillPaymentDeps, client: ClientRow, query:
     body: {
       msisdn: digits,
       countryCallingCode: Number(callingCode),
-      countryCode: parsed.country,
+      countryCode: country,
       operatorCode: operator.code,
       operatorName: operator.name,
       lookupRef: `mno${Date.now().toString(36)}`,

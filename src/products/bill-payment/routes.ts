@@ -182,13 +182,11 @@ async function apiRoutes(scope: App, ctx: RouteContext, deps: BillPaymentDeps): 
         const raw = rawBodies.get(request) ?? Buffer.alloc(0);
         const secret = signingSecretOf(deps.keys.signing, client.client_id);
         if (!signatureMatches(secret, raw, request.headers.signature)) {
-          return reply
-            .code(400)
-            .send({
-              responseCode: paydCodes.badRequest,
-              responseMessage: paydMessages.signatureInvalid,
-              ...extra,
-            });
+          return reply.code(400).send({
+            responseCode: paydCodes.badRequest,
+            responseMessage: paydMessages.signatureInvalid,
+            ...extra,
+          });
         }
       }
       return send(
