@@ -48,6 +48,25 @@ function purchase(overrides: Record<string, unknown> = {}) {
 const resultFor = (raasTxnRef: string) => receiver.received.find((r) => r.body.raasTxnRef === raasTxnRef);
 
 describe('bill payment: the purchase end to end', () => {
+  it('demo-credentials has the billPayment entry with the documented keys', () => {
+    const demo = demoOf(t);
+    expect(Object.keys(demo).sort()).toEqual(
+      [
+        'apiBaseUrl',
+        'apiKey',
+        'clientId',
+        'clientSecret',
+        'currencyCode',
+        'fundingSourceId',
+        'productIds',
+        'tokenUrl',
+      ].sort(),
+    );
+    expect(demo.apiBaseUrl).toMatch(/\/apiman-gateway\/PaydServices$/);
+    expect(demo.tokenUrl).toMatch(/\/auth\/realms\/SANDBOX-API\/protocol\/openid-connect\/token$/);
+    expect(demo).toMatchObject({ clientId: 111, currencyCode: 'ZAR', productIds: [100, 101, 102, 103] });
+  });
+
   it('token → product lookup → validate (seed 002) → terms → reserve and transact → Transact Result → lookup SUCCESS', async () => {
     const products = await api.get('/productLookup/2.0', { clientId: api.clientId });
     expect(products.status).toBe(200);

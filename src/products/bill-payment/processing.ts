@@ -12,7 +12,7 @@ import { findPayment, type PaymentRow } from '../../core/payments/repo.js';
 import { capturePayment, recordOutcomeIn, voidPayment } from '../../core/payments/service.js';
 import { paydCodes, resultCodes, resultMessages } from './codes.js';
 import { getTransaction, rulesOf, type ProductRow, type TransactionRow } from './repo.js';
-import { finalizeQueue, type BillPaymentDeps } from './service.js';
+import { finalizeQueue, reservationTtlSeconds, type BillPaymentDeps } from './service.js';
 
 /** What the workers need: the database and the connectors. */
 export type ProcessingDeps = Pick<BillPaymentDeps, 'db' | 'connectors'>;
@@ -175,6 +175,7 @@ async function reserve(deps: ProcessingDeps, txn: TransactionRow): Promise<boole
         rawMessage: outcome.rawMessage,
         connectorRef: reserveRef ?? outcome.connectorReference,
       },
+      authorizationTtlSeconds: reservationTtlSeconds,
     });
     if (status === 'succeeded' || status === 'declined') {
       await sql`UPDATE bp_transactions SET reserve_funds_code = ${status === 'succeeded' ? paydCodes.success : outcome.rawCode},

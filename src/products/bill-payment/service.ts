@@ -56,6 +56,11 @@ export const validateTimeoutMs = 10_000;
 export const processQueue = 'bill-payment.process';
 export const finalizeQueue = 'bill-payment.finalize';
 export const processAttemptsMax = 100;
+/**
+ * How long a reservation is held before the core expires it: the vendor's funding-source confirmation
+ * window (604800 s, clickatell-payd.md §8), so a vend still being settled keeps its hold.
+ */
+export const reservationTtlSeconds = 604_800;
 
 export const identifierKindNames: Readonly<Record<ProductRow['identifier_kind'], string>> = {
   msisdn: 'an MSISDN',
@@ -461,6 +466,7 @@ export async function submit(
           merchantId: client.merchant_id,
           paymentId: payment.id,
           answer: { status: 'succeeded', rawCode: paydCodes.success, connectorRef: s.reserveFundsTxnRef },
+          authorizationTtlSeconds: reservationTtlSeconds,
         });
       }
       await enqueue(tx, {
