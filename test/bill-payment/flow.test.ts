@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxConnectors } from '../../src/connectors/sandbox-connectors.js';
@@ -508,5 +510,52 @@ describe('bill payment: MNO Lookup', () => {
       responseCode: '0000',
       operatorCode: expect.stringMatching(/^234\d{2,3}$/),
     });
+  });
+});
+
+describe('bill payment: Transact Result delivery', () => {
+  it('is retried until the receiver acknowledges (202), with the same body', async () => {
+    const bodies: string[] = [];
+    const flaky = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c: Buffer) => (raw += c.toString()));
+      req.on('end', () => {
+        bodies.push(raw);
+        res.writeHead(bodies.length === 1 ? 503 : 202).end();
+      });
+    });
+    await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve));
+    try {
+      const fs = await t.request('POST', `/v1/bill-payment/clients/${api.clientId}/funding-sources`, {
+        key: t.demo.native.apiKey,
+        body: {
+          name: 'Flaky bank',
+          result_url: `http://127.0.0.1:${(flaky.address() as AddressInfo).port}/r`,
+        },
+      });
+      const res = await api.post(
+        '/reserveAndTransact/4.0',
+        purchase({ fundingSourceId: fs.body.funding_source_id }),
+      );
+      const raasTxnRef = res.body.raasTxnRef as string;
+      await runJobsUntil(t, async () => {
+        // The retry is scheduled seconds away: bring it forward instead of waiting.
+        await sql`UPDATE jobs SET run_at = now() WHERE queue = 'webhooks.deliver' AND state = 'queued'`.execute(
+          t.database.handle.db,
+        );
+        return bodies.length >= 2;
+      });
+      expect(bodies).toHaveLength(2);
+      expect(bodies[1]).toBe(bodies[0]);
+      expect(JSON.parse(bodies[1] ?? '{}')).toMatchObject({ raasTxnRef, responseCode: '0000' });
+      const { rows } = await sql<{ status: string; attempts: number }>`
+        SELECT d.status, d.attempts FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
+         WHERE e.object_id = ${raasTxnRef}`.execute(t.database.handle.db);
+      expect(rows).toEqual([{ status: 'delivered', attempts: 2 }]);
+      // Only the funding source's own endpoint got it: the demo receiver did not.
+      expect(resultFor(raasTxnRef)).toBeUndefined();
+    } finally {
+      await new Promise((resolve) => flaky.close(resolve));
+    }
   });
 });

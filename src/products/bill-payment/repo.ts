@@ -365,3 +365,55 @@ export async function findByClientRef(
      WHERE client_id = ${clientId} AND client_txn_ref = ${clientTxnRef}`.execute(db);
   return rows[0];
 }
+
+type Nullable<T> = { [K in keyof T]: T[K] | null };
+
+export interface SubmitContext {
+  product: ProductRow | undefined;
+  fundingConnectorId: string | undefined;
+  existing: Pick<TransactionRow, 'request_hash' | 'kind' | 'raas_txn_ref'> | undefined;
+}
+
+/**
+ * Everything Transact needs to decide, in one round trip: an earlier transaction with this
+ * `clientTxnRef`, the product as enabled for the client, and the client's funding source.
+ */
+export async function submitContext(
+  db: Executor,
+  input: { clientId: number; productId: bigint; fundingSourceId: bigint | undefined; clientTxnRef: string },
+): Promise<SubmitContext> {
+  const productId = input.productId <= 2_147_483_647n ? Number(input.productId) : -1;
+  const fundingSourceId =
+    input.fundingSourceId !== undefined && input.fundingSourceId <= 2_147_483_647n
+      ? Number(input.fundingSourceId)
+      : -1;
+  const { rows } = await sql<
+    Nullable<ProductRow> & {
+      fs_connector_id: string | null;
+      x_hash: string | null;
+      x_kind: TransactionRow['kind'] | null;
+      x_ref: string | null;
+    }
+  >`
+    SELECT ${productColumns}, fs.connector_id AS fs_connector_id, x.request_hash AS x_hash, x.kind AS x_kind,
+           x.raas_txn_ref AS x_ref
+      FROM (SELECT 1) AS one
+      LEFT JOIN bp_client_products cp ON cp.client_id = ${input.clientId} AND cp.product_id = ${productId}
+      LEFT JOIN bp_products p ON p.environment = cp.environment AND p.product_id = cp.product_id
+      LEFT JOIN bp_funding_sources fs ON fs.client_id = ${input.clientId} AND fs.funding_source_id = ${fundingSourceId}
+                                     AND fs.active
+      LEFT JOIN bp_transactions x ON x.client_id = ${input.clientId} AND x.client_txn_ref = ${input.clientTxnRef}`.execute(
+    db,
+  );
+  const row = rows[0];
+  if (!row) throw new Error('invariant violated: submit context returned no row');
+  const { fs_connector_id, x_hash, x_kind, x_ref, ...product } = row;
+  return {
+    product: product.product_id === null ? undefined : (product as ProductRow),
+    fundingConnectorId: fs_connector_id ?? undefined,
+    existing:
+      x_hash !== null && x_kind !== null && x_ref !== null
+        ? { request_hash: x_hash, kind: x_kind, raas_txn_ref: x_ref }
+        : undefined,
+  };
+}

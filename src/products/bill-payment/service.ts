@@ -24,8 +24,8 @@ import {
 import {
   clientProduct,
   findByClientRef,
-  fundingSourcesOf,
   rulesOf,
+  submitContext,
   transactionColumns,
   type ClientRow,
   type ProductRow,
@@ -353,7 +353,11 @@ function accepted(kind: SubmitKind, raasTxnRef: string): PaydAnswer {
   };
 }
 
-function repeatAnswer(kind: SubmitKind, existing: TransactionRow, hash: string): PaydAnswer {
+function repeatAnswer(
+  kind: SubmitKind,
+  existing: Pick<TransactionRow, 'request_hash' | 'kind' | 'raas_txn_ref'>,
+  hash: string,
+): PaydAnswer {
   if (existing.request_hash === hash && existing.kind === kind) return accepted(kind, existing.raas_txn_ref);
   return {
     status: 200,
@@ -373,10 +377,15 @@ export async function submit(
   checkClientId(body, client);
   const s = readSubmission(body, kind);
   const hash = requestHash(kind, s);
-  const existing = await findByClientRef(deps.db, client.client_id, s.clientTxnRef);
-  if (existing) return repeatAnswer(kind, existing, hash);
-
-  const product = await productFor(deps, client, s.productId, none);
+  const context = await submitContext(deps.db, {
+    clientId: client.client_id,
+    productId: s.productId,
+    fundingSourceId: s.fundingSourceId,
+    clientTxnRef: s.clientTxnRef,
+  });
+  if (context.existing) return repeatAnswer(kind, context.existing, hash);
+  const product = context.product;
+  if (!product) throw reject(`productId:${s.productId} not found`, none);
   let currency: Currency;
   try {
     currency = parseCurrency(s.currencyCode, 'currencyCode');
@@ -384,10 +393,8 @@ export async function submit(
     throw reject(paydMessages.currencyInvalid, none);
   }
   if (currency !== product.currency) throw reject(paydMessages.currencyInvalid, none);
-  const fundingSource = (await fundingSourcesOf(deps.db, client.client_id)).find(
-    (f) => BigInt(f.funding_source_id) === s.fundingSourceId && f.active,
-  );
-  if (!fundingSource) throw reject(paydMessages.fundingSourceNotLinked, none);
+  const fundingConnectorId = context.fundingConnectorId;
+  if (fundingConnectorId === undefined) throw reject(paydMessages.fundingSourceNotLinked, none);
   checkTarget(product, s.targetIdentifier, none);
 
   const rules = rulesOf(product);
@@ -434,7 +441,7 @@ export async function submit(
         kind: 'authorization',
         amount: { amountMinor: terms.reserveAmount, currency },
         payerRef: s.sourceIdentifier,
-        connectorId: fundingSource.connector_id,
+        connectorId: fundingConnectorId,
         reference: raasTxnRef,
         description: product.name,
         metadata: {
@@ -452,7 +459,7 @@ export async function submit(
           channel_id, channel_name, channel_session_id, reserve_funds_txn_ref, reserve_funds_code)
         VALUES (${raasTxnRef}, ${client.merchant_id}, ${client.environment}, ${client.client_id}, ${s.clientTxnRef},
           ${hash}, ${kind}, ${payment.id}, ${product.product_id}, ${product.product_type_id},
-          ${fundingSource.funding_source_id}, ${currency}, ${terms.purchaseAmount.toString()},
+          ${Number(s.fundingSourceId)}, ${currency}, ${terms.purchaseAmount.toString()},
           ${terms.feeAmount.toString()}, ${terms.reserveAmount.toString()}, ${terms.vendAmount.toString()},
           ${terms.settlementAmount.toString()}, ${terms.clientShareAmount.toString()}, ${s.sourceIdentifier},
           ${s.targetIdentifier}, ${Number(s.channelId)}, ${s.channelName ?? null}, ${s.channelSessionId ?? null},
