@@ -11,7 +11,7 @@ import type { Currency } from '../../core/money/money.js';
 import { findPayment, type PaymentRow } from '../../core/payments/repo.js';
 import { capturePayment, recordOutcomeIn, voidPayment } from '../../core/payments/service.js';
 import { paydCodes, resultCodes, resultMessages } from './codes.js';
-import { getTransaction, rulesOf, type ProductRow, type TransactionRow } from './repo.js';
+import { getTransaction, rulesOf, transactionColumns, type ProductRow, type TransactionRow } from './repo.js';
 import { finalizeQueue, reservationTtlSeconds, type BillPaymentDeps } from './service.js';
 
 /** What the workers need: the database and the connectors. */
@@ -75,12 +75,6 @@ async function paymentOf(db: Executor, txn: TransactionRow): Promise<PaymentRow>
   return payment;
 }
 
-async function connectorOfFundingSource(db: Executor, fundingSourceId: number): Promise<string | undefined> {
-  const { rows } = await sql<{ connector_id: string }>`
-    SELECT connector_id FROM bp_funding_sources WHERE funding_source_id = ${fundingSourceId}`.execute(db);
-  return rows[0]?.connector_id;
-}
-
 export async function processTransaction(
   deps: ProcessingDeps,
   raasTxnRef: string,
@@ -114,10 +108,13 @@ async function process(deps: ProcessingDeps, raasTxnRef: string): Promise<void> 
       const reserved = await reserve(deps, txn);
       if (!reserved) return;
     }
-    await sql`UPDATE bp_transactions SET state = 'vending', updated_at = now()
-               WHERE raas_txn_ref = ${raasTxnRef} AND state = 'pending'`.execute(deps.db);
-    txn = await getTransaction(deps.db, raasTxnRef);
-    if (!txn || txn.state !== 'vending') return;
+    const moved = await sql<TransactionRow>`
+      UPDATE bp_transactions SET state = 'vending', updated_at = now()
+       WHERE raas_txn_ref = ${raasTxnRef} AND state = 'pending'
+      RETURNING ${transactionColumns}`.execute(deps.db);
+    const vending = moved.rows[0] ?? (await getTransaction(deps.db, raasTxnRef));
+    if (!vending || vending.state !== 'vending') return;
+    txn = vending;
   }
   if (!product) throw new Error(`invariant violated: transaction ${raasTxnRef} has no product`);
   await vend(deps, txn, product);
@@ -137,8 +134,8 @@ async function reserve(deps: ProcessingDeps, txn: TransactionRow): Promise<boole
     );
     return false;
   }
-  const connectorId = await connectorOfFundingSource(deps.db, txn.funding_source_id);
-  const bank = connectorId === undefined ? undefined : deps.connectors.fundingSources.get(connectorId);
+  const connectorId = txn.funding_connector_id;
+  const bank = connectorId === null ? undefined : deps.connectors.fundingSources.get(connectorId);
   if (!bank) throw new RetryLater(`no funding-source connector ${connectorId ?? '?'}`, recheckSeconds);
   const currency = txn.currency as Currency;
   const money = (minor: string) => ({ amountMinor: BigInt(minor), currency });
@@ -380,8 +377,6 @@ export function transactResultPayload(txn: TransactionRow, timestamp: Date) {
 }
 
 async function emitResult(tx: Executor, txn: TransactionRow, vended: BillerVend | undefined): Promise<void> {
-  const { rows } = await sql<{ signature_required: boolean }>`
-    SELECT signature_required FROM bp_clients WHERE client_id = ${txn.client_id}`.execute(tx);
   await recordEvent(tx, {
     merchantId: txn.merchant_id,
     environment: txn.environment,
@@ -391,7 +386,7 @@ async function emitResult(tx: Executor, txn: TransactionRow, vended: BillerVend 
     data: {
       client_id: txn.client_id,
       funding_source_id: txn.funding_source_id,
-      signed: rows[0]?.signature_required ?? false,
+      signed: txn.signature_required,
       payload: {
         ...transactResultPayload(txn, new Date()),
         ...(vended?.serialNumber ? { serialNumber: vended.serialNumber } : {}),
@@ -409,8 +404,8 @@ export async function finalizeReservation(
 ): Promise<void> {
   const txn = await getTransaction(deps.db, raasTxnRef);
   if (!txn) return;
-  const connectorId = await connectorOfFundingSource(deps.db, txn.funding_source_id);
-  const bank = connectorId === undefined ? undefined : deps.connectors.fundingSources.get(connectorId);
+  const connectorId = txn.funding_connector_id;
+  const bank = connectorId === null ? undefined : deps.connectors.fundingSources.get(connectorId);
   if (!bank) throw new RetryLater(`no funding-source connector ${connectorId ?? '?'}`, recheckSeconds);
   const outcome = await bank.finalize(
     { reference: txn.payment_id, action },

@@ -339,6 +339,9 @@ export interface TransactionRow {
   created_at: Date;
   updated_at: Date;
   finished_at: Date | null;
+  /** The client's Signature setting and the funding source's connector, read with the row. */
+  signature_required: boolean;
+  funding_connector_id: string | null;
 }
 
 export const transactionColumns = sql`raas_txn_ref, merchant_id, environment, client_id, client_txn_ref,
@@ -347,7 +350,11 @@ export const transactionColumns = sql`raas_txn_ref, merchant_id, environment, cl
   vend_minor::text AS vend_minor, settlement_minor::text AS settlement_minor,
   client_share_minor::text AS client_share_minor, source_identifier, target_identifier, channel_id, channel_name,
   channel_session_id, reserve_funds_txn_ref, reserve_funds_code, state, vend_state, vend_attempts, result_code,
-  result_message, token, serial_number, receipt_number, created_at, updated_at, finished_at`;
+  result_message, token, serial_number, receipt_number, created_at, updated_at, finished_at,
+  coalesce((SELECT c.signature_required FROM bp_clients c WHERE c.client_id = bp_transactions.client_id), false)
+    AS signature_required,
+  (SELECT f.connector_id FROM bp_funding_sources f WHERE f.funding_source_id = bp_transactions.funding_source_id)
+    AS funding_connector_id`;
 
 export async function getTransaction(db: Executor, raasTxnRef: string): Promise<TransactionRow | undefined> {
   const { rows } = await sql<TransactionRow>`
