@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { billPaymentDescription, runBillPayment } from './bill-payment.js';
 
 interface Stats {
   ops: number;
@@ -171,6 +172,10 @@ function sandboxMsisdns(): string[] {
 }
 
 const scenarios: Record<string, { describe: string; run: Scenario }> = {
+  'bill-payment': {
+    describe: billPaymentDescription,
+    run: (payloom, clients, seconds) => runBillPayment(payloom, clients, seconds, { drive, report }),
+  },
   'carrier-billing': {
     describe: 'complete purchases: PinGenerateWithParams, PIN read from the sandbox phone, SendBillWithPin',
     run: async (payloom, clients, seconds) => {

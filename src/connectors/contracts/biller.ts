@@ -13,8 +13,11 @@ export interface BillerProduct {
   /** The vendor's product code, as the merchant sends it. */
   readonly productCode: string;
   readonly name: string;
-  /** `prepaid_token`: the vend returns a token; `postpaid_bill`: the account has a balance due. */
-  readonly kind: 'prepaid_token' | 'postpaid_bill';
+  /**
+   * `prepaid_token`: the vend returns a token (electricity); `postpaid_bill`: the account has a balance
+   * due; `voucher`: the vend returns a PIN and a serial number (airtime, data, vouchers).
+   */
+  readonly kind: 'prepaid_token' | 'postpaid_bill' | 'voucher';
   readonly amountMin: Money;
   readonly amountMax: Money;
 }
@@ -41,6 +44,14 @@ export interface BillerAccount {
   readonly balanceDue?: Money;
   readonly amountMin: Money;
   readonly amountMax: Money;
+  /** What the biller knows of the customer, when it says (Payd `customerInfo`). */
+  readonly customer?: { readonly address: string; readonly phone: string; readonly district: string };
+  /** The account's tariff (e.g. `Residential`), for utilities. */
+  readonly tariff?: string;
+  /** Overdue amount on the account; a purchase may have to cover it (see `amountMin`). */
+  readonly arrears?: Money;
+  /** The meter number, for prepaid electricity. */
+  readonly meterNumber?: string;
 }
 
 export interface BillerVendRequest {
@@ -57,8 +68,12 @@ export interface BillerVend {
   readonly amount: Money;
   /** The biller's receipt number, printed on the payer's receipt. */
   readonly receiptNumber: string;
-  /** Prepaid products only: the token the payer enters (e.g. a 20-digit electricity token). */
+  /** Prepaid products only: the token the payer enters (e.g. a 20-digit electricity token), or a voucher PIN. */
   readonly token?: string;
+  /** Vouchers: the voucher's serial number. */
+  readonly serialNumber?: string;
+  /** Prepaid electricity: the units bought, as the biller prints them (e.g. `36.0 kWh`). */
+  readonly units?: string;
 }
 
 export interface BillerConnector {

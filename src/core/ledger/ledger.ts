@@ -16,12 +16,18 @@ import type { Currency } from '../money/money.js';
  * - `connector_receivable` (debit-normal): owed to us by the carrier, acquirer, biller or wallet;
  * - `merchant_payable` (credit-normal): owed by us to the merchant;
  * - `authorizations_receivable` / `authorizations_held`: the two sides of open holds (reservations).
+ * - `biller_payable` (credit-normal): owed by us to a biller for what it vended (bill payment);
+ * - `fee_revenue` (credit-normal): fees Payloom's operator earned (bill payment);
+ * - `client_share_expense` (debit-normal): the share of a purchase given to the client (bill payment).
  */
 export const ledgerRoles = [
   'connector_receivable',
   'merchant_payable',
   'authorizations_receivable',
   'authorizations_held',
+  'biller_payable',
+  'fee_revenue',
+  'client_share_expense',
 ] as const;
 export type LedgerRole = (typeof ledgerRoles)[number];
 

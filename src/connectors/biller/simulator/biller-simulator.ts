@@ -30,6 +30,8 @@ import {
 } from '../../contracts/simulator.js';
 import {
   billerAccountDecline,
+  billerArrearsMinor,
+  billerHighMinimumMinor,
   billerDeclineRaw,
   billerRawCodes,
   billerSimulatorProducts,
@@ -54,6 +56,12 @@ const electricityTokenDigits = 20;
 
 const holderFirstNames = ['Thandiwe', 'Sipho', 'Naledi', 'Pieter', 'Ayesha', 'Lerato', 'Johan', 'Zanele'];
 const holderLastNames = ['Mokoena', 'Van der Merwe', 'Naidoo', 'Dlamini', 'Botha', 'Khumalo', 'Pillay'];
+const districts = ['Soweto', 'Khayelitsha', 'Umlazi', 'Tembisa', 'Mitchells Plain', 'Soshanguve'];
+const streets = ['Main Road', 'Church Street', 'Vilakazi Street', 'Long Street', 'Voortrekker Road'];
+/** Simulated electricity price: 2.50 per kWh in the simulator's currency. */
+const electricityMinorPerKwh = 250n;
+const voucherPinDigits = 16;
+const voucherSerialDigits = 12;
 
 interface VendRecordData {
   readonly accountNumber: string;
@@ -61,6 +69,8 @@ interface VendRecordData {
   readonly amount: Money;
   readonly receiptNumber: string;
   readonly token: string | undefined;
+  readonly serialNumber: string | undefined;
+  readonly units: string | undefined;
 }
 
 /**
@@ -123,7 +133,9 @@ export class BillerSimulator implements BillerConnector {
       const product = this.#product(request.productCode);
       const refusal =
         this.#accountRefusal(request.accountNumber, product) ??
-        (request.amount && product ? this.#amountRefusal(request.amount, product) : undefined);
+        (request.amount && product
+          ? this.#amountRefusal(request.amount, product, request.accountNumber)
+          : undefined);
       if (refusal) return declined(refusal.declineReason, refusal);
       assert(product, 'a product passed the refusal checks');
       return succeeded(this.#account(request.accountNumber, product), billerRawCodes.success);
@@ -146,7 +158,7 @@ export class BillerSimulator implements BillerConnector {
       magic: billerVendBehaviour(request.accountNumber),
       refusal: () =>
         this.#accountRefusal(request.accountNumber, product) ??
-        (product ? this.#amountRefusal(request.amount, product) : undefined),
+        (product ? this.#amountRefusal(request.amount, product, request.accountNumber) : undefined),
       data: {
         accountNumber: request.accountNumber,
         productCode: request.productCode,
@@ -155,7 +167,14 @@ export class BillerSimulator implements BillerConnector {
         token:
           product?.kind === 'prepaid_token'
             ? stableDigits(`token:${request.reference}:${request.accountNumber}`, electricityTokenDigits)
+            : product?.kind === 'voucher'
+              ? stableDigits(`pin:${request.reference}:${request.accountNumber}`, voucherPinDigits)
+              : undefined,
+        serialNumber:
+          product?.kind === 'voucher'
+            ? `SN${stableDigits(`serial:${request.reference}`, voucherSerialDigits)}`
             : undefined,
+        units: product?.kind === 'prepaid_token' ? kwhOf(request.amount.amountMinor) : undefined,
       },
       present: (record) => vendOf(record.data),
     });
@@ -192,9 +211,9 @@ export class BillerSimulator implements BillerConnector {
     return billerAccountDecline(accountNumber);
   }
 
-  #amountRefusal(amount: Money, product: BillerProduct): SimulatedDecline | undefined {
+  #amountRefusal(amount: Money, product: BillerProduct, accountNumber: string): SimulatedDecline | undefined {
     if (amount.currency !== this.#currency) return decline('invalid_amount', billerRawCodes.invalidFormat);
-    if (amount.amountMinor < product.amountMin.amountMinor) {
+    if (amount.amountMinor < this.#accountMinimum(accountNumber, product)) {
       return decline('invalid_amount', billerRawCodes.belowMinimum);
     }
     if (amount.amountMinor > product.amountMax.amountMinor) {
@@ -203,17 +222,35 @@ export class BillerSimulator implements BillerConnector {
     return undefined;
   }
 
+  /** The account's own minimum purchase: its arrears, the `…0011` account's high minimum, else the product's. */
+  #accountMinimum(accountNumber: string, product: BillerProduct): bigint {
+    const suffix = accountNumber.slice(-4);
+    if (suffix === '0010') return maxOf(product.amountMin.amountMinor, billerArrearsMinor);
+    if (suffix === '0011') return maxOf(product.amountMin.amountMinor, billerHighMinimumMinor);
+    return product.amountMin.amountMinor;
+  }
+
   #account(accountNumber: string, product: BillerProduct): BillerAccount {
     const hash = stableHash(accountNumber);
     const firstName = holderFirstNames[hash % holderFirstNames.length] ?? 'A.';
     const lastName =
       holderLastNames[Math.floor(hash / holderFirstNames.length) % holderLastNames.length] ?? 'Holder';
+    const district = districts[hash % districts.length] ?? 'Central';
+    const street = streets[Math.floor(hash / 7) % streets.length] ?? 'Main Road';
+    const arrears = accountNumber.endsWith('0010') ? billerArrearsMinor : 0n;
     const account: BillerAccount = {
       accountNumber,
       productCode: product.productCode,
       holderName: `${firstName} ${lastName}`,
-      amountMin: product.amountMin,
+      amountMin: money(this.#accountMinimum(accountNumber, product), this.#currency),
       amountMax: product.amountMax,
+      customer: {
+        address: `${1 + (hash % 199)} ${street}, ${district}`,
+        phone: `27${stableDigits(`phone:${accountNumber}`, 9)}`,
+        district,
+      },
+      arrears: money(arrears, this.#currency),
+      ...(product.kind === 'prepaid_token' ? { tariff: 'Residential', meterNumber: accountNumber } : {}),
     };
     if (product.kind !== 'postpaid_bill') return account;
     // Between 50.00 and 999.99 in a two-decimal currency: a plausible monthly bill, always the same.
@@ -231,13 +268,25 @@ export function createBillerSimulator(
 }
 
 function vendOf(data: VendRecordData): BillerVend {
-  const vend: BillerVend = {
+  return {
     accountNumber: data.accountNumber,
     productCode: data.productCode,
     amount: data.amount,
     receiptNumber: data.receiptNumber,
+    ...(data.token === undefined ? {} : { token: data.token }),
+    ...(data.serialNumber === undefined ? {} : { serialNumber: data.serialNumber }),
+    ...(data.units === undefined ? {} : { units: data.units }),
   };
-  return data.token === undefined ? vend : { ...vend, token: data.token };
+}
+
+function maxOf(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
+}
+
+/** Units for an electricity vend at the simulated price, one decimal, rounded down (a meter never gets more). */
+function kwhOf(amountMinor: bigint): string {
+  const tenths = (amountMinor * 10n) / electricityMinorPerKwh;
+  return `${tenths / 10n}.${tenths % 10n} kWh`;
 }
 
 function assertPositive(amount: Money): void {

@@ -32,7 +32,36 @@ export const billerMagicAccounts = {
   vendPendingThenDeclines: '1000000007',
   /** Vend declined: our float with the biller is too low. */
   vendInsufficientFunds: '1000000008',
+  /** The biller is offline: validation and vend are declined `not_supported` with `4010` (Payd: HTTP 202). */
+  billerOffline: '1000000009',
+  /** The account is in arrears (50.00); its minimum purchase is the arrears. */
+  arrears: '1000000010',
+  /** The account's minimum purchase is 1000.00: smaller amounts are declined `invalid_amount` (`2050`). */
+  highMinimum: '1000000011',
+  /**
+   * Vend declined with a Payd Transact Result code: any account ending in `9` and the code, e.g.
+   * `…92213` (invalid MSISDN). Validation still succeeds, so the failure shows only at the vend.
+   */
+  vendFailsWith: (code: string) => `10000${9}${code}`,
 } as const;
+
+/** Transact Result codes a vend can be made to fail with (`…9<code>`), and the decline reason each means. */
+export const billerVendFailureCodes: Readonly<Record<string, { message: string; reason: DeclineReason }>> = {
+  '2201': { message: 'Supplier unable to complete the transaction', reason: 'do_not_honor' },
+  '2210': { message: 'Invalid data format / validation error', reason: 'do_not_honor' },
+  '2212': { message: 'Invalid amount', reason: 'invalid_amount' },
+  '2213': { message: 'Invalid MSISDN', reason: 'invalid_account' },
+  '2214': { message: 'Invalid recharge / unable to recharge', reason: 'do_not_honor' },
+  '2221': { message: 'Merchant insufficient funds', reason: 'insufficient_funds' },
+  '2225': { message: 'System volumes exceeded', reason: 'limit_exceeded' },
+  '2226': { message: 'Problem processing the transaction', reason: 'do_not_honor' },
+  '2239': { message: 'Timeout connecting to supplier', reason: 'do_not_honor' },
+  '2242': { message: 'Maximum transactions per time per MSISDN exceeded', reason: 'limit_exceeded' },
+};
+
+/** Arrears of the `…0010` account and the minimum of the `…0011` account, in minor units. */
+export const billerArrearsMinor = 5_000n;
+export const billerHighMinimumMinor = 100_000n;
 
 /** The simulated catalogue; amounts are minor units of the simulator's configured currency. */
 export const billerSimulatorProducts = [
@@ -49,6 +78,34 @@ export const billerSimulatorProducts = [
     kind: 'postpaid_bill',
     amountMinMinor: 100n,
     amountMaxMinor: 1_000_000n,
+  },
+  {
+    productCode: 'TV',
+    name: 'Satellite TV subscription (smart card)',
+    kind: 'postpaid_bill',
+    amountMinMinor: 1_000n,
+    amountMaxMinor: 500_000n,
+  },
+  {
+    productCode: 'AIRTIME',
+    name: 'Prepaid airtime',
+    kind: 'voucher',
+    amountMinMinor: 200n,
+    amountMaxMinor: 100_000n,
+  },
+  {
+    productCode: 'DATA',
+    name: 'Data bundle',
+    kind: 'voucher',
+    amountMinMinor: 200n,
+    amountMaxMinor: 100_000n,
+  },
+  {
+    productCode: 'VOUCHER',
+    name: 'Entertainment voucher',
+    kind: 'voucher',
+    amountMinMinor: 500n,
+    amountMaxMinor: 100_000n,
   },
 ] as const;
 
@@ -102,6 +159,8 @@ export function billerAccountDecline(accountNumber: string): SimulatedDecline | 
       return billerDecline('invalid_account');
     case '0002':
       return billerDecline('account_blocked');
+    case '0009':
+      return billerDecline('not_supported');
     default:
       return undefined;
   }
@@ -128,7 +187,13 @@ export function billerVendBehaviour(accountNumber: string): SimulatedBehaviour {
       });
     case '0008':
       return answerWith(billerDecline('insufficient_funds'));
-    default:
+    default: {
+      const failure = /9(22\d\d)$/.exec(accountNumber)?.[1];
+      const known = failure === undefined ? undefined : billerVendFailureCodes[failure];
+      if (failure !== undefined && known) {
+        return answerWith(decline(known.reason, { rawCode: failure, rawMessage: known.message }));
+      }
       return answerWith(vended);
+    }
   }
 }

@@ -196,3 +196,77 @@ describe('biller simulator config', () => {
     expect(() => BillerSimulator.create({ currency: 'XYZ' })).toThrow(/ISO 4217/);
   });
 });
+
+describe('biller simulator: bill-payment magic values', () => {
+  it('declines validation and vend at an offline biller as not_supported 4010', async () => {
+    const biller = createBillerSimulator();
+    const validation = await biller.validateAccount(
+      { accountNumber: accounts.billerOffline, productCode: 'ELECTRICITY' },
+      options,
+    );
+    expect(validation).toMatchObject({ status: 'declined', declineReason: 'not_supported', rawCode: '4010' });
+    expect(await biller.vend(vend(accounts.billerOffline, 'off'), options)).toMatchObject({
+      rawCode: '4010',
+    });
+  });
+
+  it('shows arrears and makes them the minimum; the high-minimum account refuses smaller amounts', async () => {
+    const biller = createBillerSimulator();
+    const arrears = await biller.validateAccount(
+      { accountNumber: accounts.arrears, productCode: 'WATER' },
+      options,
+    );
+    expect(arrears).toMatchObject({
+      status: 'succeeded',
+      data: { arrears: money(5_000n, ZAR), amountMin: money(5_000n, ZAR) },
+    });
+    const below = await biller.validateAccount(
+      { accountNumber: accounts.highMinimum, productCode: 'ELECTRICITY', amount: money(9_000n, ZAR) },
+      options,
+    );
+    expect(below).toMatchObject({ status: 'declined', declineReason: 'invalid_amount', rawCode: '2050' });
+  });
+
+  it('fails a vend with the Transact Result code named by the account, after a successful validation', async () => {
+    const biller = createBillerSimulator();
+    for (const code of ['2201', '2213', '2239']) {
+      const accountNumber = accounts.vendFailsWith(code);
+      const validation = await biller.validateAccount({ accountNumber, productCode: 'AIRTIME' }, options);
+      expect(validation.status).toBe('succeeded');
+      const outcome = await biller.vend(
+        { reference: `f${code}`, accountNumber, productCode: 'AIRTIME', amount: money(1_000n, ZAR) },
+        options,
+      );
+      expect(outcome).toMatchObject({ status: 'declined', rawCode: code });
+    }
+  });
+
+  it('vends a voucher PIN and serial for airtime, and units with an electricity token', async () => {
+    const biller = createBillerSimulator();
+    const airtime = await biller.vend(
+      { reference: 'air', accountNumber: '27820001234', productCode: 'AIRTIME', amount: money(1_000n, ZAR) },
+      options,
+    );
+    expect(airtime).toMatchObject({
+      status: 'succeeded',
+      data: { token: expect.stringMatching(/^\d{16}$/), serialNumber: expect.stringMatching(/^SN\d{12}$/) },
+    });
+    const electricity = await biller.vend(vend(accounts.valid, 'units'), options);
+    expect(electricity).toMatchObject({ data: { units: '60.0 kWh' } });
+  });
+
+  it('describes the customer for the validation answer', async () => {
+    const outcome = await createBillerSimulator().validateAccount(
+      { accountNumber: '2341234567891', productCode: 'ELECTRICITY', amount: money(9_000n, ZAR) },
+      options,
+    );
+    expect(outcome).toMatchObject({
+      status: 'succeeded',
+      data: {
+        tariff: 'Residential',
+        meterNumber: '2341234567891',
+        customer: { address: expect.any(String), phone: expect.stringMatching(/^27\d{9}$/) },
+      },
+    });
+  });
+});
