@@ -70,7 +70,7 @@ CREATE TABLE agr_agreements (
   plan                            text NOT NULL CHECK (length(plan) <= 30),
   description                     text CHECK (length(description) <= 60),
   frequency                       integer NOT NULL CHECK (frequency IN (0, 1, 2, 4, 12, 26, 52, 365)),
-  next_payment_date               date,
+  next_payment_date               text CHECK (next_payment_date ~ '^\d{4}-\d{2}-\d{2}$'),
   expiration_timeout_minutes      integer NOT NULL CHECK (expiration_timeout_minutes BETWEEN 1 AND 181440),
   expires_at                      timestamptz NOT NULL,
   mobile_phone_number             text,
@@ -122,7 +122,8 @@ CREATE TABLE agr_payment_requests (
   status_code        integer,
   amount_minor       bigint NOT NULL CHECK (amount_minor > 0),
   currency           text,
-  due_date           date NOT NULL,
+  -- Dates are kept as ISO text (YYYY-MM-DD): no time zone, the same on both databases.
+  due_date           text NOT NULL CHECK (due_date ~ '^\d{4}-\d{2}-\d{2}$'),
   external_id        text NOT NULL CHECK (length(external_id) <= 64),
   description        text NOT NULL CHECK (length(description) <= 60),
   grace_period_days  integer CHECK (grace_period_days BETWEEN 1 AND 3),

@@ -116,6 +116,10 @@ export function parseAttachment(raw: unknown, environment: Environment): Record<
   return { external_attachment_url: url, generate_pdf: generate, attachment_details: details };
 }
 
+function text(value: unknown, fallback = ''): string {
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : fallback;
+}
+
 /** The generated PDF (pdfkit): title, merchant, reference, articles and totals. */
 export async function attachmentPdf(
   providerName: string,
@@ -126,28 +130,28 @@ export async function attachmentPdf(
   const doc = new PDFDocument({
     size: 'A4',
     margin: 50,
-    info: { Title: String(details.document_title ?? 'Receipt') },
+    info: { Title: text(details.document_title, 'Receipt') },
   });
   const chunks: Buffer[] = [];
   doc.on('data', (c: Buffer) => chunks.push(c));
   const done = new Promise<Buffer>((resolve) => doc.on('end', () => resolve(Buffer.concat(chunks))));
-  doc.fontSize(20).text(String(details.document_title ?? 'Receipt'));
+  doc.fontSize(20).text(text(details.document_title, 'Receipt'));
   doc.moveDown().fontSize(11).text(providerName);
   doc.text(`Payment ${paymentId}`);
   for (const f of ['invoice_number', 'payment_reference', 'consumer_name', 'comment']) {
-    if (typeof details[f] === 'string') doc.text(`${f.replace(/_/g, ' ')}: ${String(details[f])}`);
+    if (typeof details[f] === 'string') doc.text(`${f.replace(/_/g, ' ')}: ${text(details[f])}`);
   }
   doc.moveDown();
   const articles = Array.isArray(details.articles) ? (details.articles as Record<string, unknown>[]) : [];
   for (const a of articles) {
     doc.text(
-      `${String(a.quantity ?? 1)} × ${String(a.article_description)}   ${String(a.total_price_including_vat ?? a.price_per_unit ?? '')}`,
+      `${text(a.quantity, '1')} × ${text(a.article_description)}   ${text(a.total_price_including_vat ?? a.price_per_unit)}`,
     );
   }
   doc
     .moveDown()
     .fontSize(13)
-    .text(`Total: ${String(details.total_amount)}`);
+    .text(`Total: ${text(details.total_amount)}`);
   doc.end();
   return done;
 }

@@ -708,6 +708,7 @@ export async function reserveOneOff(
     amountMinor: oneOff.amount_minor,
     currency,
     description: oneOff.description,
+    agreementDescription: agreement.plan,
     capture: false,
   });
   if (answer.status === 'unknown') {
@@ -1095,7 +1096,7 @@ export async function submitPaymentRequests(
       INSERT INTO agr_payment_requests (id, merchant_id, environment, provider_id, agreement_id, status, amount_minor,
         due_date, external_id, description, grace_period_days, test_clock_id, created_at)
       SELECT r.id::uuid, r.merchant_id, r.environment, r.provider_id::uuid, r.agreement_id::uuid, r.status,
-             r.amount_minor::bigint, r.due_date::date, r.external_id, r.description, r.grace_period_days::int,
+             r.amount_minor::bigint, r.due_date, r.external_id, r.description, r.grace_period_days::int,
              r.test_clock_id, r.created_at::timestamptz
         FROM jsonb_to_recordset(${JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}::jsonb)
           AS r(id text, merchant_id text, environment text, provider_id text, agreement_id text, status text,
@@ -1266,6 +1267,7 @@ export async function executePaymentRequest(db: Db, wallet: PayerWalletConnector
     amountMinor: row.amount_minor,
     currency,
     description: row.description,
+    agreementDescription: agreement.plan,
     capture: true,
   });
   if (answer.status === 'unknown') throw new Error(`wallet answer unknown for ${paymentId}; retried`);

@@ -19,6 +19,7 @@ export const signingKeyPurpose = 'agreements:oidc-signing';
 
 export interface SigningKeys {
   readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
   readonly publicJwk: JWK;
   readonly kid: string;
 }
@@ -27,12 +28,13 @@ export interface SigningKeys {
 export function signingKeys(seed: Buffer): SigningKeys {
   const der = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]);
   const privateKey = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
-  const exported = createPublicKey(privateKey).export({ format: 'jwk' }) as JWK;
+  const publicKey = createPublicKey(privateKey);
+  const exported = publicKey.export({ format: 'jwk' }) as JWK;
   const kid = createHash('sha256')
     .update(exported.x ?? '')
     .digest('base64url')
     .slice(0, 16);
-  return { privateKey, publicJwk: { ...exported, kid, alg: 'EdDSA', use: 'sig' }, kid };
+  return { privateKey, publicKey, publicJwk: { ...exported, kid, alg: 'EdDSA', use: 'sig' }, kid };
 }
 
 export interface AccessClaims {
@@ -79,7 +81,7 @@ export async function verifyAccessToken(
   token: string,
 ): Promise<AccessClaims | undefined> {
   try {
-    const { payload } = await jwtVerify(token, keys.privateKey, {
+    const { payload } = await jwtVerify(token, keys.publicKey, {
       issuer,
       audience: 'subscriptions',
       algorithms: ['EdDSA'],

@@ -58,13 +58,15 @@ export async function walletCharge(
     amountMinor: bigint;
     currency: Currency;
     description: string;
+    /** The agreement's plan: what the wallet's agreement record shows (stable for every charge). */
+    agreementDescription: string;
     capture: boolean;
   },
 ): Promise<ChargeResult> {
   const agreement = await ensureWalletAgreement(wallet, {
     agreementId: input.agreementId,
     payerId: input.payerId,
-    description: input.description,
+    description: input.agreementDescription,
     currency: input.currency,
   });
   if (agreement.status !== 'succeeded') return agreement;
@@ -89,7 +91,7 @@ export async function walletCharge(
   if (reserve.status !== 'succeeded') return { status: 'unknown', rawCode: reserve.rawCode ?? 'unknown' };
   if (!input.capture) return { status: 'succeeded', rawCode: reserve.rawCode ?? '0' };
   const capture = await wallet.capture(
-    { reference: `${input.reference}:capture`, reservationReference: input.reference, amount },
+    { reference: `${input.reference}-capture`, reservationReference: input.reference, amount },
     options,
   );
   if (capture.status === 'succeeded') return { status: 'succeeded', rawCode: capture.rawCode ?? '0' };

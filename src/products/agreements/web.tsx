@@ -31,6 +31,11 @@ const frequencyNames: Readonly<Record<number, string>> = {
   365: 'Daily',
 };
 
+/** hono/jsx elements render (escaped) through their own toString. */
+function markup(node: unknown): string {
+  return (node as { toString(): string }).toString();
+}
+
 function html(reply: FastifyReply, body: string, status = 200) {
   return reply
     .code(status)
@@ -90,7 +95,7 @@ export async function landingRoutes(app: FastifyInstance, deps: AgreementsDeps):
   ) => {
     const query = request.query as Record<string, string | undefined>;
     const found = await load(query);
-    if (!found) return html(reply, (<p>No such agreement.</p>).toString(), 404);
+    if (!found) return html(reply, markup(<p>No such agreement.</p>), 404);
     const { agreement, provider, oneOff } = found;
     const pendingOneOff = oneOff && oneOff.status === 'Requested' ? oneOff : undefined;
     const action = `/subscriptions/landing/?${new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => typeof e[1] === 'string')).toString()}`;
@@ -114,7 +119,7 @@ export async function landingRoutes(app: FastifyInstance, deps: AgreementsDeps):
         message={message}
       />
     );
-    return html(reply, page.toString(), status);
+    return html(reply, markup(page), status);
   };
 
   app.get('/subscriptions/landing/', async (request, reply) => render(request, reply, null));
@@ -210,7 +215,7 @@ export async function oidcRoutes(app: FastifyInstance, deps: AgreementsDeps): Pr
     try {
       client = await authorizeParams(q);
     } catch (error) {
-      if (isMpError(error)) return html(reply, (<p>{error.message}</p>).toString(), 400);
+      if (isMpError(error)) return html(reply, markup(<p>{error.message}</p>), 400);
       throw error;
     }
     const hidden = Object.fromEntries(
@@ -218,14 +223,14 @@ export async function oidcRoutes(app: FastifyInstance, deps: AgreementsDeps): Pr
     );
     return html(
       reply,
-      (
+      markup(
         <ConsentPage
           clientName={client.name}
           action="/subscriptions/oidc/connect/authorize"
           hidden={hidden}
           error={null}
-        />
-      ).toString(),
+        />,
+      ),
     );
   });
 
@@ -235,7 +240,7 @@ export async function oidcRoutes(app: FastifyInstance, deps: AgreementsDeps): Pr
     try {
       client = await authorizeParams(form);
     } catch (error) {
-      if (isMpError(error)) return html(reply, (<p>{error.message}</p>).toString(), 400);
+      if (isMpError(error)) return html(reply, markup(<p>{error.message}</p>), 400);
       throw error;
     }
     const redirect = new URL(form.redirect_uri ?? '');
@@ -243,7 +248,7 @@ export async function oidcRoutes(app: FastifyInstance, deps: AgreementsDeps): Pr
     const finish = (fields: Record<string, string>) => {
       if (form.state) fields.state = form.state;
       if (mode === 'form_post')
-        return html(reply, (<FormPostPage action={redirect.toString()} fields={fields} />).toString());
+        return html(reply, markup(<FormPostPage action={redirect.toString()} fields={fields} />));
       const params = new URLSearchParams(fields);
       if (mode === 'fragment') redirect.hash = params.toString();
       else for (const [k, v] of params) redirect.searchParams.set(k, v);
@@ -267,14 +272,14 @@ export async function oidcRoutes(app: FastifyInstance, deps: AgreementsDeps): Pr
     if (!merchant || !merchant.merchantActive || merchant.environment !== client.environment) {
       return html(
         reply,
-        (
+        markup(
           <ConsentPage
             clientName={client.name}
             action="/subscriptions/oidc/connect/authorize"
             hidden={hidden}
             error="That API key is not valid for this environment."
-          />
-        ).toString(),
+          />,
+        ),
         401,
       );
     }
