@@ -123,11 +123,13 @@ export async function flushPaymentCallbacks(db: Executor, scope?: { merchantId: 
                        ORDER BY id LIMIT 5000 FOR UPDATE SKIP LOCKED)
       RETURNING q.*
     )
-    SELECT b.merchant_id, b.environment, b.provider_id, min(b.test_clock_id) AS test_clock_id,
+    SELECT b.merchant_id, b.environment, b.provider_id, b.test_clock_id,
            p.payment_status_callback_url AS url, jsonb_agg(b.item ORDER BY b.id) AS items,
            max(b.id)::text AS last_id
       FROM batch b JOIN agr_providers p ON p.id = b.provider_id
-     GROUP BY b.merchant_id, b.environment, b.provider_id, p.payment_status_callback_url`.execute(db);
+     GROUP BY b.merchant_id, b.environment, b.provider_id, b.test_clock_id, p.payment_status_callback_url`.execute(
+    db,
+  );
   let sent = 0;
   for (const row of rows) {
     if (!row.url) continue; // No callback URL configured: MobilePay drops them too.

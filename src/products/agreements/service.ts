@@ -688,7 +688,7 @@ export async function reserveOneOff(
         amount: { amountMinor: oneOff.amount_minor, currency },
         payerRef,
         connectorId: walletConnectorId,
-        reference: oneOff.external_id,
+        reference: oneOff.id,
         description: oneOff.description,
         testClockId: oneOff.test_clock_id,
         metadata: { agreement_id: agreement.id, one_off_id: oneOff.id, payment_type: 'OneOff' },
@@ -1090,22 +1090,41 @@ export async function submitPaymentRequests(
       test_clock_id: testClockId,
       created_at: now,
     }));
-    // Duplicates are found by validation (50004), so the insert never fails on the unique index: rows
-    // that collide are inserted as Declined straight away.
-    await sql`
-      INSERT INTO agr_payment_requests (id, merchant_id, environment, provider_id, agreement_id, status, amount_minor,
-        due_date, external_id, description, grace_period_days, test_clock_id, created_at)
-      SELECT r.id::uuid, r.merchant_id, r.environment, r.provider_id::uuid, r.agreement_id::uuid, r.status,
-             r.amount_minor::bigint, r.due_date, r.external_id, r.description, r.grace_period_days::int,
-             r.test_clock_id, r.created_at::timestamptz
-        FROM jsonb_to_recordset(${JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}::jsonb)
-          AS r(id text, merchant_id text, environment text, provider_id text, agreement_id text, status text,
+    // A duplicate of a live payment (same agreement, due date and external id) cannot be inserted live
+    // (unique index): it is stored Declined 50004 straight away and reported in the next batch.
+    const json = (list: typeof rows) =>
+      JSON.stringify(list, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+    const insert = (list: typeof rows, status: 'Requested' | 'Declined') =>
+      sql<{ id: string }>`
+      INSERT INTO agr_payment_requests (id, merchant_id, environment, provider_id, agreement_id, status, status_code,
+        amount_minor, due_date, external_id, description, grace_period_days, test_clock_id, created_at)
+      SELECT r.id::uuid, r.merchant_id, r.environment, r.provider_id::uuid, r.agreement_id::uuid, ${status},
+             ${status === 'Declined' ? 50004 : null}::int, r.amount_minor::bigint, r.due_date, r.external_id,
+             r.description, r.grace_period_days::int, r.test_clock_id, r.created_at::timestamptz
+        FROM jsonb_to_recordset(${json(list)}::jsonb)
+          AS r(id text, merchant_id text, environment text, provider_id text, agreement_id text,
                amount_minor text, due_date text, external_id text, description text, grace_period_days text,
                test_clock_id text, created_at text)
-      ON CONFLICT DO NOTHING`.execute(tx);
+      ON CONFLICT DO NOTHING
+      RETURNING id::text AS id`.execute(tx);
+    const inserted = new Set((await insert(rows, 'Requested')).rows.map((r) => r.id));
+    const duplicates = rows.filter((r) => !inserted.has(r.id));
+    if (duplicates.length > 0) {
+      await insert(duplicates, 'Declined');
+      const declined = await agr(tx)
+        .selectFrom('agr_payment_requests')
+        .selectAll()
+        .where(
+          'id',
+          'in',
+          duplicates.map((d) => d.id),
+        )
+        .execute();
+      for (const row of declined) await queuePaymentStatus(tx, row, 'Declined', 50004);
+    }
     await enqueue(tx, {
       queue: queues.validatePayments,
-      payload: { ids: rows.map((r) => r.id) },
+      payload: { ids: [...inserted] },
       merchantId: provider.merchant_id,
       environment: provider.environment,
       testClockId,
@@ -1246,7 +1265,7 @@ export async function executePaymentRequest(db: Db, wallet: PayerWalletConnector
         amount: { amountMinor: row.amount_minor, currency },
         payerRef: agreement.payer_ref ?? '',
         connectorId: walletConnectorId,
-        reference: row.external_id,
+        reference: row.id,
         description: row.description,
         testClockId: row.test_clock_id,
         metadata: { agreement_id: row.agreement_id, payment_request_id: row.id, payment_type: 'Regular' },
@@ -1520,7 +1539,7 @@ export async function processRefund(db: Db, refundId: string, nothingLeft: boole
           environment: refund.environment,
           paymentId: payment.id,
           amountMinor: refund.amount_minor,
-          reference: refund.external_id ?? refund.id,
+          reference: refund.id,
         });
         await recordOutcomeIn(tx, {
           merchantId: refund.merchant_id,
