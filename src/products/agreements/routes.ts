@@ -189,10 +189,10 @@ export function dialectRoutes(app: FastifyInstance, deps: AgreementsDeps): void 
     return noContent(reply);
   });
   // 4-6
-  const putAuth = (path: string, parse: (body: Body) => CallbackAuth) =>
+  const putAuth = (path: string, parse: (body: Body, environment: Environment) => CallbackAuth) =>
     app.put(`/api/providers/:providerid/auth/${path}`, async (request, reply) => {
       const p = await provider(request);
-      const auth = parse(objectBody(request.body));
+      const auth = parse(objectBody(request.body), p.environment);
       const visible = {
         scheme: auth.scheme,
         ...(auth.scheme === 'basic' ? { user_name: auth.user_name } : {}),
@@ -205,13 +205,13 @@ export function dialectRoutes(app: FastifyInstance, deps: AgreementsDeps): void 
         .execute();
       return noContent(reply);
     });
-  putAuth('oauth2', (b) => {
+  putAuth('oauth2', (b, environment) => {
     onlyFields(b, ['client_id', 'client_secret', 'token_url', 'scope']);
     return {
       scheme: 'oauth2',
       client_id: requiredString(b, 'client_id', 200),
       client_secret: requiredString(b, 'client_secret', 500),
-      token_url: httpsUrl(b.token_url, 'token_url', 'production'),
+      token_url: httpsUrl(b.token_url, 'token_url', environment),
       scope: optionalString(b, 'scope', 500),
     };
   });
