@@ -2,7 +2,7 @@ import type { Child } from 'hono/jsx';
 
 /** Server-rendered pages (hono/jsx escapes every value); no script, one stylesheet, strict CSP. */
 export const pageCsp =
-  "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' https: http:; frame-ancestors 'none'; base-uri 'none'";
+  "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self' https: http:; frame-ancestors 'none'; base-uri 'none'";
 
 export function Page(props: { title: string; children: Child }) {
   return (
@@ -11,6 +11,7 @@ export function Page(props: { title: string; children: Child }) {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{props.title}</title>
+        <link rel="icon" href="data:," />
         <link rel="stylesheet" href="/assets/products/agreements/landing.css" />
       </head>
       <body>
