@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { agreementsScenario } from './agreements.js';
 
 interface Stats {
   ops: number;
@@ -169,6 +170,11 @@ function sandboxMsisdns(): string[] {
 }
 
 const scenarios: Record<string, { describe: string; run: Scenario }> = {
+  agreements: {
+    describe: 'one-off payments: request → reserve (sandbox payer simulation) → capture',
+    run: (payloom, clients, seconds) =>
+      agreementsScenario({ baseUrl: payloom.baseUrl, creds: payloom.creds, drive, report }, clients, seconds),
+  },
   'carrier-billing': {
     describe: 'complete purchases: PinGenerateWithParams, PIN read from the sandbox phone, SendBillWithPin',
     run: async (payloom, clients, seconds) => {
