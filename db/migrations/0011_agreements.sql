@@ -150,6 +150,8 @@ CREATE TABLE agr_refunds (
   status_code         integer,
   external_id         text,
   status_callback_url text NOT NULL,
+  -- No amount was sent: the rest of the payment when the refund is processed (in request order).
+  full_refund         boolean NOT NULL DEFAULT false,
   created_at          timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX agr_refunds_source ON agr_refunds (source_id, created_at);

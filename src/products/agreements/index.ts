@@ -1,15 +1,9 @@
 import { sandboxConnectors } from '../../connectors/sandbox-connectors.js';
 import { issueCredential } from '../../core/credentials/credentials.js';
-import { createEndpoint } from '../../core/webhooks/endpoints.js';
+import { ensureCallbackEndpoint } from './endpoint.js';
 import type { RouteContext } from '../../http/app.js';
 import type { ProductModule } from '../index.js';
-import {
-  callbackAuthPurpose,
-  callbackEventType,
-  callbackFormatName,
-  flushPaymentCallbacks,
-  mobilePayCallbackFormat,
-} from './callback.js';
+import { callbackAuthPurpose, flushPaymentCallbacks, mobilePayCallbackFormat } from './callback.js';
 import { dialectRoutes, type AgreementsDeps } from './routes.js';
 import { sandboxRoutes } from './sandbox.js';
 import * as svc from './service.js';
@@ -105,11 +99,7 @@ export const agreements: ProductModule = {
         svc.queues.executePayment,
         async (job, ctx) => svc.executePaymentRequest(ctx.db, wallet, String(job.payload.paymentRequestId)),
       ],
-      [
-        svc.queues.refund,
-        async (job, ctx) =>
-          svc.processRefund(ctx.db, String(job.payload.refundId), job.payload.nothingLeft === true),
-      ],
+      [svc.queues.refund, async (job, ctx) => svc.processRefund(ctx.db, String(job.payload.refundId))],
       [
         svc.queues.flushCallbacks,
         async (_job, ctx) => {
@@ -126,28 +116,3 @@ export const agreements: ProductModule = {
     },
   ],
 };
-
-/** The merchant's endpoint that carries this dialect's callbacks (the URL is in each event). */
-export async function ensureCallbackEndpoint(
-  tx: Parameters<typeof createEndpoint>[0],
-  merchantId: string,
-  environment: 'sandbox' | 'production',
-): Promise<void> {
-  const existing = await tx
-    .selectFrom('webhook_endpoints')
-    .select('id')
-    .where('merchant_id', '=', merchantId)
-    .where('environment', '=', environment)
-    .where('format', '=', callbackFormatName)
-    .executeTakeFirst();
-  if (existing) return;
-  await createEndpoint(tx, {
-    merchantId,
-    environment,
-    url: 'https://callbacks.invalid/mobilepay-subscriptions',
-    description: 'MobilePay Subscriptions callbacks (the target URL is in each event)',
-    eventTypes: [callbackEventType],
-    format: callbackFormatName,
-    product: 'agreements',
-  });
-}

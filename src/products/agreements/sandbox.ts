@@ -7,6 +7,9 @@ import type { AgreementsDeps } from './routes.js';
 import { agr } from './schema.js';
 import * as svc from './service.js';
 import { flushPaymentCallbacks } from './callback.js';
+import { createOauthClient } from './tokens.js';
+import { ensureCallbackEndpoint } from './endpoint.js';
+import { transaction } from '../../core/db/db.js';
 
 /**
  * The sandbox payer simulation (MobilePay's "Subscriptions User Simulation" API, vendor-apis.md §4.8)
@@ -205,6 +208,122 @@ export function sandboxRoutes(app: App, deps: AgreementsDeps): void {
     async (request) => {
       const p = scopeOf(request);
       return { batches: await flushPaymentCallbacks(db, { merchantId: p.merchantId }) };
+    },
+  );
+  // Native (merchant) set-up: providers (brands) and integrator OAuth clients.
+  const merchantScope = (request: FastifyRequest) => {
+    const p = request.principal;
+    if (p?.kind !== 'merchant') throw new AppError('forbidden', 'Use a merchant key.');
+    return p;
+  };
+  const Provider = Type.Object({
+    id: Type.String(),
+    name: Type.String(),
+    environment: Type.String(),
+    homepage: Type.Union([Type.String(), Type.Null()]),
+    auto_reserve_enabled: Type.Boolean(),
+  });
+  app.post(
+    '/v1/agreements/providers',
+    {
+      config: { auth: 'merchant' },
+      schema: {
+        tags: ['agreements'],
+        summary: 'Create a subscription provider (a brand) for MobilePay Subscriptions calls.',
+        body: Type.Object(
+          {
+            name: Type.String({ minLength: 1, maxLength: 100 }),
+            homepage: Type.Optional(Type.String({ format: 'uri', maxLength: 2000 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Provider },
+      },
+    },
+    async (request, reply) => {
+      const p = merchantScope(request);
+      const row = await transaction(db, async (tx) => {
+        const created = await svc.createProvider(tx, p, {
+          name: request.body.name,
+          ...(request.body.homepage ? { homepage: request.body.homepage } : {}),
+        });
+        await ensureCallbackEndpoint(tx, p.merchantId, p.environment);
+        return created;
+      });
+      return reply.code(201).send({
+        id: row.id,
+        name: row.name,
+        environment: row.environment,
+        homepage: row.homepage,
+        auto_reserve_enabled: row.auto_reserve_enabled,
+      });
+    },
+  );
+  app.get(
+    '/v1/agreements/providers',
+    {
+      config: { auth: 'merchant' },
+      schema: {
+        tags: ['agreements'],
+        summary: 'List subscription providers.',
+        response: { 200: Type.Object({ data: Type.Array(Provider) }) },
+      },
+    },
+    async (request) => {
+      const p = merchantScope(request);
+      const rows = await svc.listProviders(db, p);
+      return {
+        data: rows.map((row) => ({
+          id: row.id,
+          name: row.name,
+          environment: row.environment,
+          homepage: row.homepage,
+          auto_reserve_enabled: row.auto_reserve_enabled,
+        })),
+      };
+    },
+  );
+  app.post(
+    '/v1/agreements/oauth-clients',
+    {
+      config: { auth: 'merchant' },
+      schema: {
+        tags: ['agreements'],
+        summary: 'Register an integrator OAuth client (client_id and client_secret, shown once).',
+        body: Type.Object(
+          {
+            name: Type.String({ minLength: 1, maxLength: 100 }),
+            redirect_uris: Type.Array(Type.String({ format: 'uri', maxLength: 2000 }), {
+              minItems: 1,
+              maxItems: 10,
+            }),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: Type.Object({
+            client_id: Type.String(),
+            client_secret: Type.String(),
+            name: Type.String(),
+            redirect_uris: Type.Array(Type.String()),
+          }),
+        },
+      },
+    },
+    async (request, reply) => {
+      const p = merchantScope(request);
+      const client = await createOauthClient(db, {
+        merchantId: p.merchantId,
+        environment: p.environment,
+        name: request.body.name,
+        redirectUris: request.body.redirect_uris,
+      });
+      return reply.code(201).send({
+        client_id: client.clientId,
+        client_secret: client.clientSecret,
+        name: request.body.name,
+        redirect_uris: request.body.redirect_uris,
+      });
     },
   );
   app.put(

@@ -156,6 +156,7 @@ export interface AgrRefundsTable {
   status_code: number | null;
   external_id: string | null;
   status_callback_url: string;
+  full_refund: Generated<boolean>;
   created_at: Generated<Date>;
 }
 

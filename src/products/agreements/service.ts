@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { PayerWalletConnector } from '../../connectors/contracts/payer-wallet.js';
 import { sandboxConnectorIds } from '../../connectors/sandbox-connectors.js';
 import { clockNow } from '../../core/clocks/test-clocks.js';
-import { transaction, type Db, type Executor } from '../../core/db/db.js';
+import { transaction, type Db, type Executor, type Tx } from '../../core/db/db.js';
 import type { Environment } from '../../core/db/schema.js';
 import { isAppError } from '../../core/errors/errors.js';
 import { enqueue } from '../../core/jobs/jobs.js';
@@ -28,6 +28,7 @@ import {
   type OneOffStatus,
   type PaymentRequestRow,
   type ProviderRow,
+  type RefundRow,
 } from './schema.js';
 import { walletCharge } from './wallet.js';
 
@@ -1485,12 +1486,13 @@ export async function requestRefund(
         status_code: null,
         external_id: input.externalId,
         status_callback_url: input.statusCallbackUrl,
+        full_refund: input.amountMinor === null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
     await enqueue(tx, {
       queue: queues.refund,
-      payload: { refundId: row.id, fullRemaining: input.amountMinor === null, nothingLeft: amount <= 0n },
+      payload: { refundId: row.id },
       merchantId: provider.merchant_id,
       environment: provider.environment,
     });
@@ -1499,15 +1501,35 @@ export async function requestRefund(
 }
 
 /** Job: issues or declines a refund (6000x) and sends its callback to status_callback_url. */
-export async function processRefund(db: Db, refundId: string, nothingLeft: boolean): Promise<void> {
+/**
+ * Job: issues or declines a refund (6000x) and sends its callback to status_callback_url. The refunds of
+ * one payment are processed in request order (earlier pending ones first), so "the rest" and "exceeds"
+ * are decided as the merchant asked for them.
+ */
+export async function processRefund(db: Db, refundId: string): Promise<void> {
   await transaction(db, async (tx) => {
-    const refund = await agr(tx)
+    const target = await agr(tx)
+      .selectFrom('agr_refunds')
+      .select(['source_id', 'created_at'])
+      .where('id', '=', refundId)
+      .executeTakeFirst();
+    if (!target) return;
+    const queue = await agr(tx)
       .selectFrom('agr_refunds')
       .selectAll()
-      .where('id', '=', refundId)
+      .where('source_id', '=', target.source_id)
+      .where('status', '=', 'Requested')
+      .where('created_at', '<=', target.created_at)
+      .orderBy('created_at')
+      .orderBy('id')
       .forUpdate()
-      .executeTakeFirst();
-    if (!refund || refund.status !== 'Requested') return;
+      .execute();
+    for (const refund of queue) await processOneRefund(tx, refund);
+  });
+}
+
+async function processOneRefund(tx: Tx, refund: RefundRow): Promise<void> {
+  {
     const source = await agr(tx)
       .selectFrom('agr_one_offs')
       .select('payment_id')
@@ -1524,11 +1546,13 @@ export async function processRefund(db: Db, refundId: string, nothingLeft: boole
           .where('id', '=', source.payment_id)
           .executeTakeFirst()
       : undefined;
+    const rest = payment ? payment.captured_minor - payment.refunded_minor : 0n;
+    const amountMinor = refund.full_refund && rest > 0n ? rest : refund.amount_minor;
     let code = 0;
     let coreRefundId: string | null = null;
     if (!payment) code = 60003;
     else if (payment.captured_minor === 0n) code = 60004;
-    else if (nothingLeft || payment.refunded_minor >= payment.captured_minor) code = 60001;
+    else if (payment.refunded_minor >= payment.captured_minor) code = 60001;
     else if (Date.now() - payment.updated_at.getTime() > 90 * 86_400_000 && payment.test_clock_id === null)
       code = 60006;
     else {
@@ -1538,7 +1562,7 @@ export async function processRefund(db: Db, refundId: string, nothingLeft: boole
           merchantId: refund.merchant_id,
           environment: refund.environment,
           paymentId: payment.id,
-          amountMinor: refund.amount_minor,
+          amountMinor,
           reference: refund.id,
         });
         await recordOutcomeIn(tx, {
@@ -1556,7 +1580,12 @@ export async function processRefund(db: Db, refundId: string, nothingLeft: boole
     const [status, text] = refundCallbackTexts[code] ?? ['Declined', ''];
     await agr(tx)
       .updateTable('agr_refunds')
-      .set({ status: code === 0 ? 'Issued' : 'Declined', status_code: code, core_refund_id: coreRefundId })
+      .set({
+        status: code === 0 ? 'Issued' : 'Declined',
+        status_code: code,
+        core_refund_id: coreRefundId,
+        amount_minor: amountMinor,
+      })
       .where('id', '=', refund.id)
       .execute();
     await recordCallback(tx, {
@@ -1569,7 +1598,7 @@ export async function processRefund(db: Db, refundId: string, nothingLeft: boole
         refund_id: refund.id,
         agreement_id: refund.agreement_id,
         payment_id: refund.source_id,
-        amount: major(refund.amount_minor),
+        amount: major(amountMinor),
         currency: refund.currency,
         status,
         status_text: text,
@@ -1578,7 +1607,7 @@ export async function processRefund(db: Db, refundId: string, nothingLeft: boole
       },
       testClockId: payment?.test_clock_id ?? null,
     });
-  });
+  }
 }
 
 export async function listRefunds(db: Executor, provider: ProviderRow, sourceId: string) {
