@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { billPaymentDescription, runBillPayment } from './bill-payment.js';
+import { agreementsScenario } from './agreements.js';
 
 interface Stats {
   ops: number;
@@ -175,6 +176,11 @@ const scenarios: Record<string, { describe: string; run: Scenario }> = {
   'bill-payment': {
     describe: billPaymentDescription,
     run: (payloom, clients, seconds) => runBillPayment(payloom, clients, seconds, { drive, report }),
+  },
+  agreements: {
+    describe: 'one-off payments: request → reserve (sandbox payer simulation) → capture',
+    run: (payloom, clients, seconds) =>
+      agreementsScenario({ baseUrl: payloom.baseUrl, creds: payloom.creds, drive, report }, clients, seconds),
   },
   'carrier-billing': {
     describe: 'complete purchases: PinGenerateWithParams, PIN read from the sandbox phone, SendBillWithPin',

@@ -5,6 +5,7 @@ import type { KeyRing } from '../core/secrets/keys.js';
 import type { EventFormat } from '../core/webhooks/dispatch.js';
 import type { App, RouteContext } from '../http/app.js';
 import type { WorkerServices } from '../worker.js';
+import { agreements } from './agreements/index.js';
 import { billPayment } from './bill-payment/index.js';
 import { carrierBilling } from './carrier-billing/index.js';
 
@@ -41,7 +42,7 @@ export interface ProductSchedule {
 
 export type ProductCommand = (args: readonly string[], ctx: CommandContext) => Promise<CommandOutput>;
 
-export const productModules: readonly ProductModule[] = [carrierBilling, billPayment];
+export const productModules: readonly ProductModule[] = [carrierBilling, billPayment, agreements];
 
 /** Every product's callback formats by name, for the webhook dispatcher. */
 export function productCallbackFormats(keys: KeyRing): Map<string, EventFormat> {

@@ -35,6 +35,13 @@ export interface CallbackFormat<TEvent> {
   readonly name: string;
   readonly method: CallbackMethod;
   build(event: TEvent, endpoint: CallbackEndpoint, attempt: CallbackAttempt): CallbackRequest;
+  /** The dialect's own retry delays (default: the Standard Webhooks schedule in schedule.ts). */
+  readonly retryDelaysSeconds?: readonly number[];
+  /**
+   * Extra headers that need I/O before an attempt (e.g. an OAuth2 client-credentials token against the
+   * receiver's token URL). A throw counts as a failed attempt and is retried on the schedule.
+   */
+  authorize?(event: TEvent): Promise<Readonly<Record<string, string>>>;
 }
 
 /** An event already rendered into the JSON body its endpoint receives. */

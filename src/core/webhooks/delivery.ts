@@ -48,7 +48,9 @@ export type DeliveryErrorCode =
   | 'dns_failure'
   | 'tls_error'
   | 'network_error'
-  | 'ssrf_refused';
+  | 'ssrf_refused'
+  /** A format's `authorize` step failed (e.g. the receiver's OAuth2 token URL). */
+  | 'authorization';
 
 export interface DeliveryError {
   readonly code: DeliveryErrorCode;

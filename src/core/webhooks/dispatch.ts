@@ -124,17 +124,33 @@ export async function dispatchDelivery(
     data: delivery.data,
   };
   // Signatures carry real time: the receiver checks them against its own clock, test clock or not.
+  let extraHeaders: Readonly<Record<string, string>> = {};
+  if (format.authorize) {
+    try {
+      extraHeaders = await format.authorize(event);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return record(
+        db,
+        delivery,
+        { outcome: 'retry', latencyMs: 0, responseSnippet: '', error: { code: 'authorization', message } },
+        now,
+        options,
+        format.retryDelaysSeconds,
+      );
+    }
+  }
   const request = format.build(event, { url: delivery.url, secrets }, { now: new Date() });
   const result = await deliver({
     url: request.url,
     method: request.method,
-    headers: request.headers,
+    headers: { ...request.headers, ...extraHeaders },
     ...(request.body !== undefined ? { body: request.body } : {}),
     allowPrivate: options.allowPrivate,
     requireHttps: delivery.environment === 'production' && !options.allowPrivate,
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
   });
-  return record(db, delivery, result, now, options);
+  return record(db, delivery, result, now, options, format.retryDelaysSeconds);
 }
 
 async function record(
@@ -143,12 +159,14 @@ async function record(
   result: DeliveryResult,
   now: Date,
   options: DispatchOptions,
+  delays?: readonly number[],
 ): Promise<'delivered' | 'retrying' | 'failed'> {
   const attemptNo = delivery.attempts + 1;
   const delay =
     result.outcome === 'retry'
       ? nextAttemptDelaySeconds(attemptNo, {
           random: options.random ?? Math.random,
+          ...(delays ? { delays } : {}),
           ...(result.retryAfterSeconds !== undefined ? { retryAfterSeconds: result.retryAfterSeconds } : {}),
         })
       : undefined;

@@ -31,6 +31,8 @@ export interface RetryDelayOptions {
   readonly retryAfterSeconds?: number;
   /** Uniform in [0, 1), e.g. `Math.random`; injected so tests are deterministic. */
   readonly random: () => number;
+  /** A callback format's own schedule instead of `retryDelaysSeconds`. */
+  readonly delays?: readonly number[];
 }
 
 /**
@@ -42,7 +44,7 @@ export function nextAttemptDelaySeconds(
   options: RetryDelayOptions,
 ): number | undefined {
   assert(Number.isSafeInteger(attemptNumber) && attemptNumber >= 1, 'attempt numbers start at 1');
-  const baseSeconds = retryDelaysSeconds[attemptNumber - 1];
+  const baseSeconds = (options.delays ?? retryDelaysSeconds)[attemptNumber - 1];
   if (baseSeconds === undefined) return undefined;
   const sample = options.random();
   assert(sample >= 0 && sample < 1, 'random() must return a number in [0, 1)');

@@ -1,0 +1,118 @@
+import { sandboxConnectors } from '../../connectors/sandbox-connectors.js';
+import { issueCredential } from '../../core/credentials/credentials.js';
+import { ensureCallbackEndpoint } from './endpoint.js';
+import type { RouteContext } from '../../http/app.js';
+import type { ProductModule } from '../index.js';
+import { callbackAuthPurpose, flushPaymentCallbacks, mobilePayCallbackFormat } from './callback.js';
+import { dialectRoutes, type AgreementsDeps } from './routes.js';
+import { sandboxRoutes } from './sandbox.js';
+import * as svc from './service.js';
+import { createOauthClient, issueRefreshToken, signingKeyPurpose, signingKeys } from './tokens.js';
+import { landingRoutes, oidcRoutes } from './web.js';
+import { agreementsOpenApi } from './openapi.js';
+
+/** Batched payment callbacks go out this often (vendor: every 2 minutes). */
+export const paymentCallbackBatchSeconds = 120;
+
+export function agreementsDeps(ctx: RouteContext): AgreementsDeps {
+  return {
+    ctx,
+    keys: signingKeys(ctx.keys.derive(signingKeyPurpose)),
+    issuer: `${ctx.config.baseUrl}/subscriptions/oidc`,
+    authKey: ctx.keys.derive(callbackAuthPurpose),
+    wallet: sandboxConnectors().payerWallet,
+  };
+}
+
+/** Agreements (MobilePay Subscriptions dialect); see README.md in this folder. */
+export const agreements: ProductModule = {
+  demoKey: 'agreements',
+  async registerRoutes(app, ctx) {
+    const deps = agreementsDeps(ctx);
+    await app.register(async (scope) => dialectRoutes(scope, deps), { prefix: '/subscriptions' });
+    await app.register(async (scope) => landingRoutes(scope, deps));
+    await app.register(async (scope) => oidcRoutes(scope, deps));
+    app.get('/subscriptions/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () =>
+      agreementsOpenApi(`${ctx.config.baseUrl}/subscriptions`),
+    );
+    sandboxRoutes(app, deps);
+  },
+  async seedDemo(tx, { merchantId, baseUrl }) {
+    const environment = 'sandbox';
+    const app = await issueCredential(tx, {
+      merchantId,
+      environment,
+      dialect: 'agreements',
+      name: 'demo agreements application',
+    });
+    const provider = await svc.createProvider(
+      tx,
+      { merchantId, environment },
+      { name: 'Demo Streaming', homepage: 'https://example.com' },
+    );
+    await ensureCallbackEndpoint(tx, merchantId, environment);
+    const client = await createOauthClient(tx, {
+      merchantId,
+      environment,
+      name: 'Demo integrator',
+      redirectUris: ['https://example.com/callback', 'http://localhost/callback'],
+    });
+    const refreshToken = await issueRefreshToken(tx, {
+      clientId: client.clientId,
+      merchantId,
+      environment,
+      scope: 'openid offline_access subscriptions',
+    });
+    return {
+      discoveryEndpoint: `${baseUrl}/subscriptions/oidc/.well-known/openid-configuration`,
+      apiEndpoint: `${baseUrl}/subscriptions`,
+      providerId: provider.id,
+      clientId: client.clientId,
+      clientSecret: client.clientSecret,
+      refreshToken,
+      applicationClientId: app.row.public_id,
+      applicationClientSecret: app.secret.reveal(),
+    };
+  },
+  callbackFormats: (keys) => [mobilePayCallbackFormat(keys.derive(callbackAuthPurpose))],
+  jobHandlers: (services) => {
+    const wallet = sandboxConnectors().payerWallet;
+    void services;
+    return [
+      [
+        svc.queues.expireAgreement,
+        async (job, ctx) => svc.expireAgreement(ctx.db, String(job.payload.agreementId)),
+      ],
+      [
+        svc.queues.expireOneOff,
+        async (job, ctx) => svc.expireRequestedOneOff(ctx.db, String(job.payload.oneOffId)),
+      ],
+      [
+        svc.queues.reservationExpired,
+        async (job, ctx) => svc.expireReservation(ctx.db, String(job.payload.oneOffId)),
+      ],
+      [
+        svc.queues.validatePayments,
+        async (job, ctx) => svc.validatePaymentRequests(ctx.db, job.payload.ids as string[]),
+      ],
+      [
+        svc.queues.executePayment,
+        async (job, ctx) => svc.executePaymentRequest(ctx.db, wallet, String(job.payload.paymentRequestId)),
+      ],
+      [svc.queues.refund, async (job, ctx) => svc.processRefund(ctx.db, String(job.payload.refundId))],
+      [
+        svc.queues.flushCallbacks,
+        async (_job, ctx) => {
+          await flushPaymentCallbacks(ctx.db);
+        },
+      ],
+    ] as const;
+  },
+  schedules: [
+    {
+      name: 'agreements-payment-callbacks',
+      queue: svc.queues.flushCallbacks,
+      intervalSeconds: paymentCallbackBatchSeconds,
+    },
+  ],
+};
