@@ -90,7 +90,7 @@ describe('agreements: production-verification sequence', () => {
     // 2. accept
     expect((await sandbox(`/${agreementId}/accept`)).status).toBe(200);
     const got = await mp.call('GET', `{p}/agreements/${agreementId}`);
-    expect(got.body).toMatchObject({ status: 'Accepted', amount: 10, currency: 'DKK', frequency: 12 });
+    expect(got.body).toMatchObject({ status: 'Active', amount: 10, currency: 'DKK', frequency: 12 });
 
     // 3-4. payment request, then declined by the merchant
     const due = '2030-04-04';

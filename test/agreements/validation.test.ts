@@ -125,6 +125,8 @@ describe('agreements: every create constraint answers 400 with the documented er
     expect(page.body[0].page_size).toBe(1);
     expect(page.body[0].agreements).toHaveLength(1);
     const page2 = await mp.call('GET', '{p}/agreements?pageSize=1&pageNumber=2&status=Pending');
+    expect((await mp.call('GET', '{p}/agreements?pageSize=5&pageNumber=1&status=Active')).status).toBe(200);
+    expect((await mp.call('GET', '{p}/agreements?pageSize=5&pageNumber=1&status=Paused')).status).toBe(400);
     expect(page2.body[0].agreements[0].id).not.toBe(page.body[0].agreements[0].id);
   });
 
