@@ -17,6 +17,8 @@ CREATE TABLE agr_providers (
   -- {scheme: 'basic'|'apikey'|'oauth2', ...}: secrets inside are encrypted (AES-GCM, derived key).
   callback_auth               jsonb,
   auto_reserve_enabled        boolean NOT NULL DEFAULT false,
+  -- Batched payment callbacks go out when the oldest queued item is this old (MobilePay: 2 minutes).
+  callback_batch_seconds      integer NOT NULL DEFAULT 120 CHECK (callback_batch_seconds BETWEEN 10 AND 3600),
   status                      integer NOT NULL DEFAULT 2,
   created_at                  timestamptz NOT NULL DEFAULT now()
 );

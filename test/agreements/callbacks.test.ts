@@ -1,7 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mobilePayRetryDelaysSeconds } from '../../src/products/agreements/callback.js';
+import {
+  flushPaymentCallbacks,
+  mobilePayRetryDelaysSeconds,
+} from '../../src/products/agreements/callback.js';
+import { sql } from 'kysely';
 import { startTestApp, type TestApp } from '../harness.js';
 import { agreementBody, MobilePayClient, runJobs, type AgrDemo } from './helpers.js';
 
@@ -176,5 +180,56 @@ describe('agreements: auto_reserve', () => {
       ) as Record<string, unknown>[]
     )[0];
     expect(item).toMatchObject({ status: 'Requested', status_code: 50013, payment_type: 'OneOff' });
+  });
+});
+
+describe('agreements: batched payment callbacks', () => {
+  it('wait for the provider batch interval (configurable), then go out as one array', async () => {
+    const set = await t.request('PATCH', `/v1/agreements/providers/${mp.demo.providerId}`, {
+      key: t.demo.native.apiKey,
+      body: { callback_batch_seconds: 30 },
+    });
+    expect(set.body).toEqual({ id: mp.demo.providerId, callback_batch_seconds: 30 });
+    await mp.call('PATCH', '{p}', {
+      body: [{ op: 'replace', path: '/payment_status_callback_url', value: `${base}/batch` }],
+    });
+    const a = await acceptedAgreement('/batch-agreement');
+    const due = new Date(Date.now() + 5 * 86_400_000).toISOString().slice(0, 10);
+    const batch = await mp.call('POST', '{p}/paymentrequests', {
+      body: ['B1', 'B2', 'B3'].map((x) => ({
+        agreement_id: a,
+        amount: 1,
+        due_date: due,
+        external_id: x,
+        description: 'd',
+      })),
+    });
+    await runJobs(t, async () => {
+      const rows = await sql<{
+        n: string;
+      }>`SELECT count(*) AS n FROM agr_payment_requests WHERE agreement_id = ${a}::uuid AND status = 'Pending'`.execute(
+        t.database.handle.db,
+      );
+      return Number(rows.rows[0]?.n) === 3;
+    });
+    for (const p of batch.body.pending_payments as { payment_id: string }[]) {
+      expect((await mp.call('DELETE', `{p}/agreements/${a}/paymentrequests/${p.payment_id}`)).status).toBe(
+        204,
+      );
+    }
+    const db = t.database.handle.db;
+    expect(await flushPaymentCallbacks(db)).toBe(0); // younger than 30 s: not yet
+    await sql`UPDATE agr_callback_queue SET created_at = created_at - interval '31 seconds' WHERE provider_id = ${mp.demo.providerId}::uuid`.execute(
+      db,
+    );
+    expect(await flushPaymentCallbacks(db)).toBe(1);
+    await runJobs(t, () => seen.some((s) => s.path === '/batch'));
+    const items = JSON.parse(seen.find((s) => s.path === '/batch')?.body ?? '[]') as Record<
+      string,
+      unknown
+    >[];
+    expect(items.map((i) => `${String(i.external_id)} ${String(i.status)} ${String(i.status_code)}`)).toEqual(
+      ['B1 Declined 50002', 'B2 Declined 50002', 'B3 Declined 50002'],
+    );
   });
 });

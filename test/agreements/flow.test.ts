@@ -62,19 +62,40 @@ describe('agreements: production-verification sequence', () => {
     const auth = await mp.call('PUT', '{p}/auth/basic', { body: { user_name: 'cb', password: 'pw' } });
     expect(auth.status).toBe(204);
 
+    // Everything on this agreement runs on a test clock: validation, the due date, callbacks.
+    const clockRes = await t.request('POST', '/v1/sandbox/test-clocks', {
+      key: t.demo.native.apiKey,
+      body: { frozen_time: '2030-04-01T09:00:00Z' },
+    });
+    const clock = clockRes.body.id as string;
+    let now = Date.parse('2030-04-01T09:00:00Z');
+    const advance = async (seconds: number) => {
+      now += seconds * 1000;
+      const res = await t.request('POST', `/v1/sandbox/test-clocks/${clock}/advance`, {
+        key: t.demo.native.apiKey,
+        body: { frozen_time: new Date(now).toISOString() },
+      });
+      expect(res.status).toBe(200);
+    };
+    const onClock = { 'payloom-test-clock': clock };
+
     // 1. agreement
-    const created = await mp.call('POST', '{p}/agreements', { body: agreementBody(receiver.url) });
+    const created = await mp.call('POST', '{p}/agreements', {
+      body: agreementBody(receiver.url),
+      headers: onClock,
+    });
     expect(created.status).toBe(201);
     const agreementId = created.body.id as string;
     expect(created.body.links[0].rel).toBe('mobile-pay');
     // 2. accept
     expect((await sandbox(`/${agreementId}/accept`)).status).toBe(200);
     const got = await mp.call('GET', `{p}/agreements/${agreementId}`);
-    expect(got.body).toMatchObject({ status: 'Accepted', amount: 10, currency: 'DKK', frequency: 12 });
+    expect(got.body).toMatchObject({ status: 'Active', amount: 10, currency: 'DKK', frequency: 12 });
 
     // 3-4. payment request, then declined by the merchant
-    const due = new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10);
+    const due = '2030-04-04';
     const batch = await mp.call('POST', '{p}/paymentrequests', {
+      headers: onClock,
       body: [
         {
           agreement_id: agreementId,
@@ -91,19 +112,19 @@ describe('agreements: production-verification sequence', () => {
     expect(batch.body.pending_payments).toHaveLength(2);
     expect(batch.body.rejected_payments[0].error_description).toMatch(/external_id/);
     const [p1, p2] = batch.body.pending_payments as { payment_id: string }[];
-    await runJobs(
-      t,
-      async () =>
-        (await mp.call('GET', `{p}/agreements/${agreementId}/paymentrequests/${p2?.payment_id}`)).body
-          .status === 'Pending',
-    );
+    await advance(1); // validation
+    expect(
+      (await mp.call('GET', `{p}/agreements/${agreementId}/paymentrequests/${p2?.payment_id}`)).body.status,
+    ).toBe('Pending');
     expect(
       (await mp.call('DELETE', `{p}/agreements/${agreementId}/paymentrequests/${p2?.payment_id}`)).status,
     ).toBe(204);
-    // 5. executed (the test runs the due-date job now)
-    const { executePaymentRequest } = await import('../../src/products/agreements/service.js');
-    const { sandboxConnectors } = await import('../../src/connectors/sandbox-connectors.js');
-    await executePaymentRequest(t.database.handle.db, sandboxConnectors().payerWallet, p1?.payment_id ?? '');
+    // 5. executed on its due date by the worker job, through the payer-wallet connector
+    await advance(2 * 86_400);
+    expect(
+      (await mp.call('GET', `{p}/agreements/${agreementId}/paymentrequests/${p1?.payment_id}`)).body.status,
+    ).toBe('Pending');
+    await advance(86_400);
     const executed = await mp.call('GET', `{p}/agreements/${agreementId}/paymentrequests/${p1?.payment_id}`);
     expect(executed.body).toMatchObject({ status: 'Executed', amount: 10.99 });
     // 7. refund a part of it
@@ -159,6 +180,7 @@ describe('agreements: production-verification sequence', () => {
     // Every callback arrives: agreement success + cancel, one-off Reserved, batched payment statuses, refund.
     await runJobs(t, async () => {
       await t.request('POST', '/v1/sandbox/agreements/callbacks/flush', { key: t.demo.native.apiKey });
+      await advance(1);
       const paths = receiver.received.map((r) => r.path);
       return (
         ['/success', '/cancel', '/refund'].every((p) => paths.includes(p)) &&

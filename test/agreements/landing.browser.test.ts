@@ -59,7 +59,7 @@ describe('agreements: the payer landing page in Chromium', () => {
     await Promise.all([page.waitForURL(`${receiver.url}/redirect`), page.click('button.accept')]);
     expect(errors).toEqual([]);
     const agreement = await mp.call('GET', `{p}/agreements/${created.body.id}`);
-    expect(agreement.body.status).toBe('Accepted');
+    expect(agreement.body.status).toBe('Active');
     const oneOff = await mp.call(
       'GET',
       `{p}/agreements/${created.body.id}/oneoffpayments/${created.body.one_off_payment_id}`,

@@ -125,6 +125,8 @@ describe('agreements: every create constraint answers 400 with the documented er
     expect(page.body[0].page_size).toBe(1);
     expect(page.body[0].agreements).toHaveLength(1);
     const page2 = await mp.call('GET', '{p}/agreements?pageSize=1&pageNumber=2&status=Pending');
+    expect((await mp.call('GET', '{p}/agreements?pageSize=5&pageNumber=1&status=Active')).status).toBe(200);
+    expect((await mp.call('GET', '{p}/agreements?pageSize=5&pageNumber=1&status=Paused')).status).toBe(400);
     expect(page2.body[0].agreements[0].id).not.toBe(page.body[0].agreements[0].id);
   });
 
@@ -235,6 +237,50 @@ describe('agreements: every create constraint answers 400 with the documented er
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ errorText: 'BadRequest', errorDetails: { errorType: 'InputError' } });
     expect(bad.body.errorDetails.message).toMatch(/^status_callback_url:/);
+  });
+
+  it('one-off payments: every field rule, and only on active agreements', async () => {
+    const pending = await mp.call('POST', '{p}/agreements', { body: agreementBody(r) });
+    const onPending = await mp.call('POST', `{p}/agreements/${pending.body.id}/oneoffpayments`, {
+      body: { amount: 1, external_id: 'X', description: 'd' },
+    });
+    expect(onPending.status).toBe(412);
+    expect(onPending.body.error_description.error_code).toBe('AgreementNotActive');
+    await t.request('POST', `/v1/sandbox/agreements/${pending.body.id}/accept`, {
+      key: t.demo.native.apiKey,
+    });
+    const path = `{p}/agreements/${pending.body.id}/oneoffpayments`;
+    const cases: [Record<string, unknown>, string][] = [
+      [{ external_id: 'X', description: 'd' }, 'amount'],
+      [{ amount: 0, external_id: 'X', description: 'd' }, 'amount'],
+      [{ amount: '1.001', external_id: 'X', description: 'd' }, 'amount'],
+      [{ amount: 1, description: 'd' }, 'external_id'],
+      [{ amount: 1, external_id: 'x'.repeat(65), description: 'd' }, 'external_id'],
+      [{ amount: 1, external_id: 'X' }, 'description'],
+      [{ amount: 1, external_id: 'X', description: 'x'.repeat(61) }, 'description'],
+      [{ amount: 1, external_id: 'X', description: 'd', auto_reserve: 'yes' }, 'auto_reserve'],
+      [
+        { amount: 1, external_id: 'X', description: 'd', expiration_timeout_minutes: 181441 },
+        'expiration_timeout_minutes',
+      ],
+      [
+        {
+          amount: 1,
+          external_id: 'X',
+          description: 'd',
+          links: [{ rel: 'success-callback', href: `${r}/x` }],
+        },
+        'links[0].rel',
+      ],
+    ];
+    const before = await counts();
+    for (const [body, field] of cases) {
+      const res = await mp.call('POST', path, { body });
+      expect(`${res.status} ${String(res.body?.error_description?.message).split(':')[0]}`).toBe(
+        `400 ${field}`,
+      );
+    }
+    expect(await counts()).toEqual(before);
   });
 
   it('malformed JSON is a 400 in the dialect format', async () => {

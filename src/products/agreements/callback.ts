@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
-import type { Executor } from '../../core/db/db.js';
+import { transaction, type Db, type Executor } from '../../core/db/db.js';
 import type { Environment } from '../../core/db/schema.js';
 import { recordEvent } from '../../core/events/events.js';
 import type { EventFormat } from '../../core/webhooks/dispatch.js';
@@ -103,50 +103,69 @@ export async function queuePaymentCallback(
 }
 
 /**
- * Sends every queued payment callback: one JSON array per provider (at most 1000 items each) to its
- * payment_status_callback_url. The rows are deleted in the same transaction as the event is written.
+ * Sends queued payment callbacks: one JSON array per provider (and test clock), at most 1000 items per
+ * request, to its payment_status_callback_url. A provider's queue goes out once its oldest item has
+ * waited `callback_batch_seconds` (default 120: MobilePay's 2 minutes); `force` (the sandbox flush
+ * endpoint) and items on test clocks go at once. The rows are deleted in the same transaction as the
+ * callback events are written, so a crash loses or repeats nothing.
  */
-export async function flushPaymentCallbacks(db: Executor, scope?: { merchantId: string }): Promise<number> {
-  const { rows } = await sql<{
-    merchant_id: string;
-    environment: Environment;
-    provider_id: string;
-    test_clock_id: string | null;
-    url: string | null;
-    items: Record<string, unknown>[];
-    last_id: string;
-  }>`
-    WITH batch AS (
-      DELETE FROM agr_callback_queue q
-       WHERE q.id IN (SELECT id FROM agr_callback_queue
-                       WHERE ${scope ? sql`merchant_id = ${scope.merchantId}` : sql`true`}
-                       ORDER BY id LIMIT 5000 FOR UPDATE SKIP LOCKED)
-      RETURNING q.*
-    )
-    SELECT b.merchant_id, b.environment, b.provider_id, b.test_clock_id,
-           p.payment_status_callback_url AS url, jsonb_agg(b.item ORDER BY b.id) AS items,
-           max(b.id)::text AS last_id
-      FROM batch b JOIN agr_providers p ON p.id = b.provider_id
-     GROUP BY b.merchant_id, b.environment, b.provider_id, b.test_clock_id, p.payment_status_callback_url`.execute(
-    db,
-  );
-  let sent = 0;
-  for (const row of rows) {
-    if (!row.url) continue; // No callback URL configured: MobilePay drops them too.
-    for (let i = 0; i < row.items.length; i += 1000) {
-      await recordCallback(db, {
-        merchantId: row.merchant_id,
-        environment: row.environment,
-        providerId: row.provider_id,
-        objectId: `${row.provider_id}:${row.last_id}:${i}`,
-        url: row.url,
-        body: row.items.slice(i, i + 1000),
-        testClockId: row.test_clock_id,
-      });
-      sent++;
+export async function flushPaymentCallbacks(
+  db: Db,
+  options: { merchantId?: string; force?: boolean } = {},
+): Promise<number> {
+  return transaction(db, async (tx) => {
+    const { rows } = await sql<{
+      merchant_id: string;
+      environment: Environment;
+      provider_id: string;
+      test_clock_id: string | null;
+      url: string | null;
+      items: Record<string, unknown>[];
+      last_id: string;
+    }>`
+      WITH due AS (
+        SELECT q.provider_id
+          FROM agr_callback_queue q JOIN agr_providers p ON p.id = q.provider_id
+         WHERE ${options.merchantId ? sql`q.merchant_id = ${options.merchantId}` : sql`true`}
+         GROUP BY q.provider_id, p.callback_batch_seconds
+        HAVING ${
+          options.force
+            ? sql`true`
+            : sql`bool_or(q.test_clock_id IS NOT NULL)
+               OR min(q.created_at) <= now() - make_interval(secs => p.callback_batch_seconds)`
+        }
+      ), batch AS (
+        DELETE FROM agr_callback_queue q
+         WHERE q.id IN (SELECT id FROM agr_callback_queue
+                         WHERE provider_id IN (SELECT provider_id FROM due)
+                         ORDER BY id LIMIT 5000 FOR UPDATE SKIP LOCKED)
+        RETURNING q.*
+      )
+      SELECT b.merchant_id, b.environment, b.provider_id, b.test_clock_id,
+             p.payment_status_callback_url AS url, jsonb_agg(b.item ORDER BY b.id) AS items,
+             max(b.id)::text AS last_id
+        FROM batch b JOIN agr_providers p ON p.id = b.provider_id
+       GROUP BY b.merchant_id, b.environment, b.provider_id, b.test_clock_id, p.payment_status_callback_url`.execute(
+      tx,
+    );
+    let sent = 0;
+    for (const row of rows) {
+      if (!row.url) continue; // No callback URL configured: MobilePay drops them too.
+      for (let i = 0; i < row.items.length; i += 1000) {
+        await recordCallback(tx, {
+          merchantId: row.merchant_id,
+          environment: row.environment,
+          providerId: row.provider_id,
+          objectId: `${row.provider_id}:${row.last_id}:${i}`,
+          url: row.url,
+          body: row.items.slice(i, i + 1000),
+          testClockId: row.test_clock_id,
+        });
+        sent++;
+      }
     }
-  }
-  return sent;
+    return sent;
+  });
 }
 
 interface CallbackData {

@@ -11,8 +11,11 @@ import { createOauthClient, issueRefreshToken, signingKeyPurpose, signingKeys } 
 import { landingRoutes, oidcRoutes } from './web.js';
 import { agreementsOpenApi } from './openapi.js';
 
-/** Batched payment callbacks go out this often (vendor: every 2 minutes). */
-export const paymentCallbackBatchSeconds = 120;
+/**
+ * The batch job looks for due payment-callback batches this often; each provider's own
+ * `callback_batch_seconds` (default 120, MobilePay's 2 minutes) decides when its batch is due.
+ */
+export const paymentCallbackPollSeconds = 10;
 
 export function agreementsDeps(ctx: RouteContext): AgreementsDeps {
   return {
@@ -112,7 +115,7 @@ export const agreements: ProductModule = {
     {
       name: 'agreements-payment-callbacks',
       queue: svc.queues.flushCallbacks,
-      intervalSeconds: paymentCallbackBatchSeconds,
+      intervalSeconds: paymentCallbackPollSeconds,
     },
   ],
 };

@@ -247,8 +247,8 @@ export function dialectRoutes(app: FastifyInstance, deps: AgreementsDeps): void 
   app.get('/api/providers/:providerid/agreements', async (request) => {
     const p = await provider(request);
     const q = request.query as Record<string, string | undefined>;
-    const statuses: readonly string[] = ['Pending', 'Accepted', 'Rejected', 'Expired', 'Canceled'];
-    const status = q.status ?? null;
+    const statuses: readonly string[] = ['Pending', 'Active', 'Accepted', 'Rejected', 'Expired', 'Canceled'];
+    const status = q.status === 'Active' ? 'Accepted' : (q.status ?? null);
     if (status !== null && !statuses.includes(status))
       throw invalid('status', `must be one of ${statuses.join(', ')}`);
     if (q.pageNumber === undefined) throw invalid('pageNumber', 'is required');

@@ -207,7 +207,7 @@ export function sandboxRoutes(app: App, deps: AgreementsDeps): void {
     },
     async (request) => {
       const p = scopeOf(request);
-      return { batches: await flushPaymentCallbacks(db, { merchantId: p.merchantId }) };
+      return { batches: await flushPaymentCallbacks(db, { merchantId: p.merchantId, force: true }) };
     },
   );
   // Native (merchant) set-up: providers (brands) and integrator OAuth clients.
@@ -281,6 +281,35 @@ export function sandboxRoutes(app: App, deps: AgreementsDeps): void {
           auto_reserve_enabled: row.auto_reserve_enabled,
         })),
       };
+    },
+  );
+  app.patch(
+    '/v1/agreements/providers/:id',
+    {
+      config: { auth: 'merchant' },
+      schema: {
+        tags: ['agreements'],
+        summary: 'Provider settings: how often batched payment callbacks go out (default 120 s).',
+        params: Id,
+        body: Type.Object(
+          { callback_batch_seconds: Type.Integer({ minimum: 10, maximum: 3600 }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ id: Type.String(), callback_batch_seconds: Type.Integer() }) },
+      },
+    },
+    async (request) => {
+      const p = merchantScope(request);
+      const row = await agr(db)
+        .updateTable('agr_providers')
+        .set({ callback_batch_seconds: request.body.callback_batch_seconds })
+        .where('id', '=', request.params.id)
+        .where('merchant_id', '=', p.merchantId)
+        .where('environment', '=', p.environment)
+        .returning(['id', 'callback_batch_seconds'])
+        .executeTakeFirst();
+      if (!row) throw new AppError('not_found', `No provider ${request.params.id}.`);
+      return row;
     },
   );
   app.post(

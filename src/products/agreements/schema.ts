@@ -20,6 +20,7 @@ export interface AgrProvidersTable {
   payment_status_callback_url: string | null;
   callback_auth: ColumnType<CallbackAuth | null, string | null | undefined, string | null>;
   auto_reserve_enabled: Generated<boolean>;
+  callback_batch_seconds: Generated<number>;
   status: Generated<number>;
   created_at: Generated<Date>;
 }

@@ -1508,18 +1508,15 @@ export async function requestRefund(
  */
 export async function processRefund(db: Db, refundId: string): Promise<void> {
   await transaction(db, async (tx) => {
-    const target = await agr(tx)
-      .selectFrom('agr_refunds')
-      .select(['source_id', 'created_at'])
-      .where('id', '=', refundId)
-      .executeTakeFirst();
-    if (!target) return;
+    // Compared in SQL: timestamptz has microseconds, a JS Date only milliseconds.
     const queue = await agr(tx)
       .selectFrom('agr_refunds')
       .selectAll()
-      .where('source_id', '=', target.source_id)
       .where('status', '=', 'Requested')
-      .where('created_at', '<=', target.created_at)
+      .where(
+        sql<boolean>`(source_id, created_at) <= ANY (SELECT source_id, created_at FROM agr_refunds WHERE id = ${refundId}::uuid)
+        AND source_id = (SELECT source_id FROM agr_refunds WHERE id = ${refundId}::uuid)`,
+      )
       .orderBy('created_at')
       .orderBy('id')
       .forUpdate()

@@ -65,7 +65,8 @@ export function agreementView(a: AgreementRow, landing: string) {
     frequency: a.frequency,
     plan: a.plan,
     description: a.description,
-    status: a.status,
+    // MobilePay's GET calls an accepted agreement Active (vendor-apis.md §4.5); callbacks say Accepted.
+    status: a.status === 'Accepted' ? 'Active' : a.status,
     country_code: a.country_code,
     links: [...a.links, ...(a.status === 'Pending' ? [{ rel: 'mobile-pay', href: landing }] : [])],
     expiration_timeout_minutes: a.expiration_timeout_minutes,
