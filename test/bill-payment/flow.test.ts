@@ -184,6 +184,17 @@ describe('bill payment: the purchase end to end', () => {
     });
     expect(byReserve.body).toMatchObject({ raasTxnRef });
 
+    // The token is value: neither the events (native API) nor the table hold it in clear.
+    const token = String(result?.body.token);
+    const stored = await sql<{ data: string; token: string | null }>`
+      SELECT (SELECT string_agg(data::text, ' ') FROM events) AS data,
+             (SELECT token FROM bp_transactions WHERE raas_txn_ref = ${raasTxnRef}) AS token`.execute(
+      t.database.handle.db,
+    );
+    expect(stored.rows[0]?.data).not.toContain(token);
+    expect(stored.rows[0]?.token).not.toContain(token);
+    expect(stored.rows[0]?.token).toEqual(expect.any(String));
+
     const tokens = await api.get('/tokenLookup/1.0', {
       clientId: api.clientId,
       sourceIdentifier: body.sourceIdentifier,

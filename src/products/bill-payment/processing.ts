@@ -15,7 +15,8 @@ import { getTransaction, rulesOf, transactionColumns, type ProductRow, type Tran
 import { finalizeQueue, reservationTtlSeconds, type BillPaymentDeps } from './service.js';
 
 /** What the workers need: the database and the connectors. */
-export type ProcessingDeps = Pick<BillPaymentDeps, 'db' | 'connectors'>;
+export type ProcessingDeps = Pick<BillPaymentDeps, 'db' | 'connectors'> & { readonly sealKey?: Buffer };
+import { sealToken } from './seal.js';
 import { pricingViolation } from './terms.js';
 
 /**
@@ -246,6 +247,12 @@ async function vend(deps: ProcessingDeps, txn: TransactionRow, product: ProductR
 
 async function finishSucceeded(deps: ProcessingDeps, txn: TransactionRow, vended: BillerVend): Promise<void> {
   const share = BigInt(txn.client_share_minor);
+  if (vended.token !== undefined && !deps.sealKey)
+    throw new Error('invariant violated: no key to seal the vend token');
+  const sealed =
+    vended.token === undefined || !deps.sealKey
+      ? null
+      : sealToken(deps.sealKey, txn.raas_txn_ref, vended.token);
   try {
     await capturePayment(deps.db, {
       merchantId: txn.merchant_id,
@@ -259,7 +266,7 @@ async function finishSucceeded(deps: ProcessingDeps, txn: TransactionRow, vended
   await transaction(deps.db, async (tx) => {
     const { rows } = await sql<{ raas_txn_ref: string }>`
       UPDATE bp_transactions SET state = 'succeeded', vend_state = 'done', result_code = ${resultCodes.success},
-             result_message = ${resultMessages['0000'] ?? 'Transaction successful'}, token = ${vended.token ?? null},
+             result_message = ${resultMessages['0000'] ?? 'Transaction successful'}, token = ${sealed},
              serial_number = ${vended.serialNumber ?? null}, receipt_number = ${vended.receiptNumber},
              finished_at = now(), updated_at = now()
        WHERE raas_txn_ref = ${txn.raas_txn_ref} AND state = 'vending'
@@ -284,7 +291,7 @@ async function finishSucceeded(deps: ProcessingDeps, txn: TransactionRow, vended
       ...txn,
       state: 'succeeded' as const,
       result_code: resultCodes.success,
-      token: vended.token ?? null,
+      token: sealed,
     };
     await emitResult(tx, finished, vended);
     if (txn.kind === 'reserve_and_transact') await enqueueFinalize(tx, txn, 'confirm');
@@ -387,8 +394,10 @@ async function emitResult(tx: Executor, txn: TransactionRow, vended: BillerVend 
       client_id: txn.client_id,
       funding_source_id: txn.funding_source_id,
       signed: txn.signature_required,
+      // The token travels sealed; the callback format opens it for the receiver only.
+      token_sealed: txn.token,
       payload: {
-        ...transactResultPayload(txn, new Date()),
+        ...transactResultPayload({ ...txn, token: null }, new Date()),
         ...(vended?.serialNumber ? { serialNumber: vended.serialNumber } : {}),
         ...(vended?.units ? { units: vended.units } : {}),
       },
