@@ -570,3 +570,51 @@ describe('bill payment: Transact Result delivery', () => {
     }
   });
 });
+
+describe('bill payment: vouchers', () => {
+  it('vends a voucher PIN and serial with no fee and no client share; Token Lookup re-shows it to its buyer only', async () => {
+    const buyer = '27829990001';
+    const res = await api.post(
+      '/reserveAndTransact/4.0',
+      purchase({
+        productId: 103,
+        purchaseAmount: 5000,
+        feeAmount: 0,
+        sourceIdentifier: buyer,
+        targetIdentifier: '27821234567',
+      }),
+    );
+    const raasTxnRef = res.body.raasTxnRef as string;
+    const result = await settle(raasTxnRef);
+    expect(result).toMatchObject({
+      responseCode: '0000',
+      token: expect.stringMatching(/^\d{16}$/),
+      serialNumber: expect.stringMatching(/^SN\d{12}$/),
+      reserveAmount: 5000,
+      feeAmount: 0,
+      clientShareAmount: 0,
+      settlementAmount: 5000,
+    });
+    const payment = await paymentOf(raasTxnRef);
+    expect(payment).toMatchObject({ status: 'captured', captured_minor: 0 });
+    expect(await ledgerKinds(payment.id)).toEqual(['hold', 'hold_posted', 'bill_payment_settle']);
+    const tokens = await api.get('/tokenLookup/1.0', {
+      clientId: api.clientId,
+      sourceIdentifier: buyer,
+      productTypeId: 10,
+    });
+    expect(tokens.body.userTokens).toEqual([
+      expect.objectContaining({
+        raasTxnRef,
+        token: result.token,
+        productId: 103,
+        attributes: [{ name: 'serialNumber', value: result.serialNumber }],
+      }),
+    ]);
+    const stranger = await api.get('/tokenLookup/1.0', {
+      clientId: api.clientId,
+      sourceIdentifier: '27829990002',
+    });
+    expect(stranger.body).toEqual({ userTokens: [] });
+  });
+});
