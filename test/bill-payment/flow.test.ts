@@ -3,7 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxConnectors } from '../../src/connectors/sandbox-connectors.js';
+import type { BillerConnector } from '../../src/connectors/contracts/biller.js';
 import { sandboxFundingSource } from '../../src/products/bill-payment/connectors.js';
+import { processTransaction } from '../../src/products/bill-payment/processing.js';
+import { sealToken } from '../../src/products/bill-payment/seal.js';
 import { startTestApp, type TestApp } from '../harness.js';
 import { demoOf, demoPayd, nowIso, runJobsUntil, startReceiver, type Payd } from './helpers.js';
 
@@ -616,5 +619,36 @@ describe('bill payment: vouchers', () => {
       sourceIdentifier: '27829990002',
     });
     expect(stranger.body).toEqual({ userTokens: [] });
+  });
+});
+
+describe('bill payment: a recorded vend answer is never asked for again', () => {
+  it('finishes from the record when the worker died after the biller answered, even if the biller forgot', async () => {
+    const res = await api.post('/transact/4.0', purchase({ reserveFundsTxnRef: 'recorded-vend-1' }));
+    const raasTxnRef = res.body.raasTxnRef as string;
+    const sealKey = t.services.keys.derive('bill-payment:token-seal');
+    await sql`UPDATE bp_transactions SET state = 'vending', vend_state = 'done', result_code = '0000',
+                     token = ${sealToken(sealKey, raasTxnRef, '98765432109876543210')}, receipt_number = 'RCP1'
+               WHERE raas_txn_ref = ${raasTxnRef}`.execute(t.database.handle.db);
+    const forgetful: BillerConnector = {
+      id: 'biller-simulator',
+      capabilities: () => ({ currencies: [], products: [] }),
+      validateAccount: () => Promise.reject(new Error('not expected')),
+      vend: () => Promise.reject(new Error('a recorded vend must not be sent again')),
+      status: () => Promise.resolve({ status: 'not_sent', rawCode: 'NOT_FOUND' }),
+    };
+    await processTransaction(
+      {
+        db: t.database.handle.db,
+        sealKey,
+        connectors: { billers: new Map([['biller-simulator', forgetful]]), fundingSources: new Map() },
+      },
+      raasTxnRef,
+    );
+    const lookup = await api.get('/lookup-api/2.0', { clientId: api.clientId, raasTxnRef });
+    expect(lookup.body).toMatchObject({ transactionStatus: 'SUCCESS', token: '98765432109876543210' });
+    expect((await paymentOf(raasTxnRef)).status).toBe('captured');
+    // Its Transact Result goes out (delivered by the engine) with the token opened.
+    expect(await settle(raasTxnRef)).toMatchObject({ responseCode: '0000', token: '98765432109876543210' });
   });
 });

@@ -197,6 +197,21 @@ async function reserve(deps: ProcessingDeps, txn: TransactionRow): Promise<boole
 }
 
 async function vend(deps: ProcessingDeps, txn: TransactionRow, product: ProductRow): Promise<void> {
+  if (txn.vend_state === 'done') {
+    // The biller's answer was recorded; a predecessor died before finishing: finish from the record.
+    if (txn.result_code === resultCodes.success) {
+      await finishSucceeded(deps, txn, {
+        token: txn.token,
+        serialNumber: txn.serial_number,
+        receiptNumber: txn.receipt_number,
+        units: undefined,
+      });
+    } else {
+      const code = txn.result_code ?? resultCodes.supplierUnable;
+      await finishFailed(deps, txn, code, txn.result_message ?? resultMessages[code] ?? code);
+    }
+    return;
+  }
   const biller = deps.connectors.billers.get(product.biller_connector_id);
   if (!biller) throw new RetryLater(`no biller connector ${product.biller_connector_id}`, recheckSeconds);
   const reference = vendReference(txn.raas_txn_ref);
@@ -226,12 +241,31 @@ async function vend(deps: ProcessingDeps, txn: TransactionRow, product: ProductR
     }
   }
   switch (outcome.status) {
-    case 'succeeded':
-      await finishSucceeded(deps, txn, outcome.data);
+    case 'succeeded': {
+      const token = outcome.data.token;
+      if (token !== undefined && !deps.sealKey)
+        throw new Error('invariant violated: no key to seal the vend token');
+      const vended: RecordedVend = {
+        token: token === undefined || !deps.sealKey ? null : sealToken(deps.sealKey, txn.raas_txn_ref, token),
+        serialNumber: outcome.data.serialNumber ?? null,
+        receiptNumber: outcome.data.receiptNumber,
+        units: outcome.data.units,
+      };
+      await recordVend(
+        deps,
+        txn,
+        resultCodes.success,
+        resultMessages['0000'] ?? 'Transaction successful',
+        vended,
+      );
+      await finishSucceeded(deps, txn, vended);
       return;
+    }
     case 'declined': {
       const code = /^22\d\d$/.test(outcome.rawCode) ? outcome.rawCode : resultCodes.supplierUnable;
-      await finishFailed(deps, txn, code, outcome.rawMessage ?? resultMessages[code] ?? code);
+      const message = outcome.rawMessage ?? resultMessages[code] ?? code;
+      await recordVend(deps, txn, code, message, undefined);
+      await finishFailed(deps, txn, code, message);
       return;
     }
     case 'not_sent':
@@ -245,14 +279,35 @@ async function vend(deps: ProcessingDeps, txn: TransactionRow, product: ProductR
   }
 }
 
-async function finishSucceeded(deps: ProcessingDeps, txn: TransactionRow, vended: BillerVend): Promise<void> {
+/** What the biller vended, as recorded: the token sealed (see seal.ts). */
+interface RecordedVend {
+  readonly token: string | null;
+  readonly serialNumber: string | null;
+  readonly receiptNumber: string | null;
+  readonly units: string | undefined;
+}
+
+/** Keeps the biller's answer before anything else, so finishing never depends on asking it again. */
+async function recordVend(
+  deps: ProcessingDeps,
+  txn: TransactionRow,
+  code: string,
+  message: string,
+  vended: RecordedVend | undefined,
+): Promise<void> {
+  await sql`UPDATE bp_transactions SET vend_state = 'done', result_code = ${code},
+                   result_message = ${message.slice(0, 500)}, token = ${vended?.token ?? null},
+                   serial_number = ${vended?.serialNumber ?? null}, receipt_number = ${vended?.receiptNumber ?? null},
+                   updated_at = now()
+             WHERE raas_txn_ref = ${txn.raas_txn_ref} AND state = 'vending'`.execute(deps.db);
+}
+
+async function finishSucceeded(
+  deps: ProcessingDeps,
+  txn: TransactionRow,
+  vended: RecordedVend,
+): Promise<void> {
   const share = BigInt(txn.client_share_minor);
-  if (vended.token !== undefined && !deps.sealKey)
-    throw new Error('invariant violated: no key to seal the vend token');
-  const sealed =
-    vended.token === undefined || !deps.sealKey
-      ? null
-      : sealToken(deps.sealKey, txn.raas_txn_ref, vended.token);
   try {
     await capturePayment(deps.db, {
       merchantId: txn.merchant_id,
@@ -266,8 +321,8 @@ async function finishSucceeded(deps: ProcessingDeps, txn: TransactionRow, vended
   await transaction(deps.db, async (tx) => {
     const { rows } = await sql<{ raas_txn_ref: string }>`
       UPDATE bp_transactions SET state = 'succeeded', vend_state = 'done', result_code = ${resultCodes.success},
-             result_message = ${resultMessages['0000'] ?? 'Transaction successful'}, token = ${sealed},
-             serial_number = ${vended.serialNumber ?? null}, receipt_number = ${vended.receiptNumber},
+             result_message = ${resultMessages['0000'] ?? 'Transaction successful'}, token = ${vended.token},
+             serial_number = ${vended.serialNumber}, receipt_number = ${vended.receiptNumber},
              finished_at = now(), updated_at = now()
        WHERE raas_txn_ref = ${txn.raas_txn_ref} AND state = 'vending'
       RETURNING raas_txn_ref`.execute(tx);
@@ -291,7 +346,7 @@ async function finishSucceeded(deps: ProcessingDeps, txn: TransactionRow, vended
       ...txn,
       state: 'succeeded' as const,
       result_code: resultCodes.success,
-      token: sealed,
+      token: vended.token,
     };
     await emitResult(tx, finished, vended);
     if (txn.kind === 'reserve_and_transact') await enqueueFinalize(tx, txn, 'confirm');
@@ -383,7 +438,11 @@ export function transactResultPayload(txn: TransactionRow, timestamp: Date) {
   };
 }
 
-async function emitResult(tx: Executor, txn: TransactionRow, vended: BillerVend | undefined): Promise<void> {
+async function emitResult(
+  tx: Executor,
+  txn: TransactionRow,
+  vended: RecordedVend | undefined,
+): Promise<void> {
   await recordEvent(tx, {
     merchantId: txn.merchant_id,
     environment: txn.environment,
