@@ -496,6 +496,37 @@ describe('bill payment: look-up field rules', () => {
   });
 });
 
+describe('bill payment: In-Flight Check fields', () => {
+  const base = {
+    sourceIdentifier: '27821234567',
+    targetIdentifier: '2341234567891',
+    clientId: 111,
+    productId: 100,
+    purchaseAmount: 9000,
+  };
+  const cases: [Record<string, unknown>, string][] = [
+    [{ targetIdentifier: undefined }, 'targetIdentifier :may not be null'],
+    [{ targetIdentifier: 'a-b' }, 'targetIdentifier :must be an alphanumeric'],
+    [{ productId: undefined }, 'productId :may not be null'],
+    [{ productId: 'x' }, 'productId :must be an integer'],
+    [{ purchaseAmount: 0 }, 'purchaseAmount :must be greater than or equal to 1'],
+    [{ purchaseAmount: 1234567890123 }, 'purchaseAmount :must be less than or equal to 999999999999'],
+    [{ clientId: undefined }, 'clientId :may not be null'],
+  ];
+  for (const [change, message] of cases) {
+    it(`${JSON.stringify(change)} → 400 "${message}"`, async () => {
+      const res = await api.post('/in-flight-transaction-check/1.0', { ...base, ...change });
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ responseCode: '4000', responseMessage: message });
+    });
+  }
+
+  it('answers no pending transactions for values nobody is paying', async () => {
+    const res = await api.post('/in-flight-transaction-check/1.0', { ...base, purchaseAmount: 12345 });
+    expect(res.body).toEqual({ hasPendingTransactions: false, transactions: [] });
+  });
+});
+
 describe('bill payment: a client of another merchant', () => {
   it('is refused (403 4003) until bill payment is approved for its merchant', async () => {
     const merchant = await t.createMerchant('Other bank');

@@ -3,7 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxConnectors } from '../../src/connectors/sandbox-connectors.js';
+import type { BillerConnector } from '../../src/connectors/contracts/biller.js';
 import { sandboxFundingSource } from '../../src/products/bill-payment/connectors.js';
+import { processTransaction } from '../../src/products/bill-payment/processing.js';
+import { sealToken } from '../../src/products/bill-payment/seal.js';
 import { startTestApp, type TestApp } from '../harness.js';
 import { demoOf, demoPayd, nowIso, runJobsUntil, startReceiver, type Payd } from './helpers.js';
 
@@ -183,6 +186,17 @@ describe('bill payment: the purchase end to end', () => {
       reserveFundsTxnRef: String(result?.body.reserveFundsTxnRef),
     });
     expect(byReserve.body).toMatchObject({ raasTxnRef });
+
+    // The token is value: neither the events (native API) nor the table hold it in clear.
+    const token = String(result?.body.token);
+    const stored = await sql<{ data: string; token: string | null }>`
+      SELECT (SELECT string_agg(data::text, ' ') FROM events) AS data,
+             (SELECT token FROM bp_transactions WHERE raas_txn_ref = ${raasTxnRef}) AS token`.execute(
+      t.database.handle.db,
+    );
+    expect(stored.rows[0]?.data).not.toContain(token);
+    expect(stored.rows[0]?.token).not.toContain(token);
+    expect(stored.rows[0]?.token).toEqual(expect.any(String));
 
     const tokens = await api.get('/tokenLookup/1.0', {
       clientId: api.clientId,
@@ -557,5 +571,84 @@ describe('bill payment: Transact Result delivery', () => {
     } finally {
       await new Promise((resolve) => flaky.close(resolve));
     }
+  });
+});
+
+describe('bill payment: vouchers', () => {
+  it('vends a voucher PIN and serial with no fee and no client share; Token Lookup re-shows it to its buyer only', async () => {
+    const buyer = '27829990001';
+    const res = await api.post(
+      '/reserveAndTransact/4.0',
+      purchase({
+        productId: 103,
+        purchaseAmount: 5000,
+        feeAmount: 0,
+        sourceIdentifier: buyer,
+        targetIdentifier: '27821234567',
+      }),
+    );
+    const raasTxnRef = res.body.raasTxnRef as string;
+    const result = await settle(raasTxnRef);
+    expect(result).toMatchObject({
+      responseCode: '0000',
+      token: expect.stringMatching(/^\d{16}$/),
+      serialNumber: expect.stringMatching(/^SN\d{12}$/),
+      reserveAmount: 5000,
+      feeAmount: 0,
+      clientShareAmount: 0,
+      settlementAmount: 5000,
+    });
+    const payment = await paymentOf(raasTxnRef);
+    expect(payment).toMatchObject({ status: 'captured', captured_minor: 0 });
+    expect(await ledgerKinds(payment.id)).toEqual(['hold', 'hold_posted', 'bill_payment_settle']);
+    const tokens = await api.get('/tokenLookup/1.0', {
+      clientId: api.clientId,
+      sourceIdentifier: buyer,
+      productTypeId: 10,
+    });
+    expect(tokens.body.userTokens).toEqual([
+      expect.objectContaining({
+        raasTxnRef,
+        token: result.token,
+        productId: 103,
+        attributes: [{ name: 'serialNumber', value: result.serialNumber }],
+      }),
+    ]);
+    const stranger = await api.get('/tokenLookup/1.0', {
+      clientId: api.clientId,
+      sourceIdentifier: '27829990002',
+    });
+    expect(stranger.body).toEqual({ userTokens: [] });
+  });
+});
+
+describe('bill payment: a recorded vend answer is never asked for again', () => {
+  it('finishes from the record when the worker died after the biller answered, even if the biller forgot', async () => {
+    const res = await api.post('/transact/4.0', purchase({ reserveFundsTxnRef: 'recorded-vend-1' }));
+    const raasTxnRef = res.body.raasTxnRef as string;
+    const sealKey = t.services.keys.derive('bill-payment:token-seal');
+    await sql`UPDATE bp_transactions SET state = 'vending', vend_state = 'done', result_code = '0000',
+                     token = ${sealToken(sealKey, raasTxnRef, '98765432109876543210')}, receipt_number = 'RCP1'
+               WHERE raas_txn_ref = ${raasTxnRef}`.execute(t.database.handle.db);
+    const forgetful: BillerConnector = {
+      id: 'biller-simulator',
+      capabilities: () => ({ currencies: [], products: [] }),
+      validateAccount: () => Promise.reject(new Error('not expected')),
+      vend: () => Promise.reject(new Error('a recorded vend must not be sent again')),
+      status: () => Promise.resolve({ status: 'not_sent', rawCode: 'NOT_FOUND' }),
+    };
+    await processTransaction(
+      {
+        db: t.database.handle.db,
+        sealKey,
+        connectors: { billers: new Map([['biller-simulator', forgetful]]), fundingSources: new Map() },
+      },
+      raasTxnRef,
+    );
+    const lookup = await api.get('/lookup-api/2.0', { clientId: api.clientId, raasTxnRef });
+    expect(lookup.body).toMatchObject({ transactionStatus: 'SUCCESS', token: '98765432109876543210' });
+    expect((await paymentOf(raasTxnRef)).status).toBe('captured');
+    // Its Transact Result goes out (delivered by the engine) with the token opened.
+    expect(await settle(raasTxnRef)).toMatchObject({ responseCode: '0000', token: '98765432109876543210' });
   });
 });

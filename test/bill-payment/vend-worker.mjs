@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import { openPostgres } from '../../dist/src/core/db/db.js';
 import { startJobRunner } from '../../dist/src/core/jobs/runner.js';
 import { billPaymentJobHandlers } from '../../dist/src/products/bill-payment/index.js';
+import { loadKeyRing } from '../../dist/src/core/secrets/keys.js';
 
 const database = await openPostgres(process.env.DATABASE_URL, 4);
 const db = database.db;
@@ -42,7 +43,10 @@ const biller = {
 };
 
 const handlers = new Map(
-  billPaymentJobHandlers({ billers: new Map([['biller-simulator', biller]]), fundingSources: new Map() }),
+  billPaymentJobHandlers(
+    { billers: new Map([['biller-simulator', biller]]), fundingSources: new Map() },
+    await loadKeyRing(db, undefined),
+  ),
 );
 const log = { info: () => undefined, error: (o, m) => process.stderr.write(`${m} ${JSON.stringify(o)}\n`) };
 startJobRunner(db, handlers, log, { leaseSeconds: 1 });

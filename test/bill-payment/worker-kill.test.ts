@@ -92,6 +92,7 @@ if (!onPostgres)
       const raasTxnRef = res.body.raasTxnRef as string;
       const deps = (crash: boolean) => ({
         db,
+        sealKey: t.services.keys.derive('bill-payment:token-seal'),
         connectors: {
           billers: new Map([['biller-simulator', probeBiller(db, crash)]]),
           fundingSources: new Map(),

@@ -1,5 +1,6 @@
 import type { EventFormat } from '../../core/webhooks/dispatch.js';
 import { bodySignature, signingSecretOf } from './auth.js';
+import { openToken } from './seal.js';
 
 /**
  * Transact Result as the bank or client receives it (clickatell-payd.md §6.2): a POST of the JSON
@@ -9,13 +10,24 @@ import { bodySignature, signingSecretOf } from './auth.js';
  */
 export const transactResultFormatName = 'payd-transact-result';
 
-export function transactResultFormat(signingKey: Buffer): EventFormat {
+export function transactResultFormat(signingKey: Buffer, sealKey: Buffer): EventFormat {
   return {
     name: transactResultFormatName,
     method: 'POST',
     build(event, endpoint) {
-      const data = event.data as { client_id?: unknown; signed?: unknown; payload?: unknown };
-      const body = JSON.stringify(data.payload ?? {});
+      const data = event.data as {
+        client_id?: unknown;
+        signed?: unknown;
+        token_sealed?: unknown;
+        payload?: unknown;
+      };
+      const payload = {
+        ...(typeof data.payload === 'object' && data.payload !== null ? data.payload : {}),
+      } as Record<string, unknown>;
+      if (typeof data.token_sealed === 'string' && typeof payload.raasTxnRef === 'string') {
+        payload.token = openToken(sealKey, payload.raasTxnRef, data.token_sealed);
+      }
+      const body = JSON.stringify(payload);
       const headers: Record<string, string> = { 'Content-Type': 'application/json' };
       if (data.signed === true && typeof data.client_id === 'number') {
         headers.Signature = bodySignature(signingSecretOf(signingKey, data.client_id), body);

@@ -14,6 +14,7 @@ export const paydCodes = {
   feeInvalid: '2055',
   duplicate: '2604',
   notFound: '4040',
+  rateLimited: '4290',
 } as const;
 
 export const paydMessages = {

@@ -15,12 +15,14 @@ import { finalizeQueue, processQueue, type BillPaymentDeps } from './service.js'
 export const tokenKeyPurpose = 'bill-payment:token';
 export const signingKeyPurpose = 'bill-payment:signing';
 export const lookupKeyPurpose = 'bill-payment:lookup';
+export const sealKeyPurpose = 'bill-payment:token-seal';
 
 export function billPaymentKeys(keys: KeyRing): BillPaymentDeps['keys'] {
   return {
     token: keys.derive(tokenKeyPurpose),
     signing: keys.derive(signingKeyPurpose),
     lookup: keys.derive(lookupKeyPurpose),
+    seal: keys.derive(sealKeyPurpose),
   };
 }
 
@@ -34,13 +36,16 @@ export function billPaymentDeps(
 /** The workers' handlers; the kill -9 test builds them with its own connectors. */
 export function billPaymentJobHandlers(
   connectors: BillPaymentConnectors,
+  keys: KeyRing | undefined,
 ): [queue: string, handler: JobHandler][] {
+  const sealKey = keys?.derive(sealKeyPurpose);
   return [
     [
       processQueue,
       async (job, ctx) => {
         const { raasTxnRef } = job.payload as { raasTxnRef: string };
-        await processTransaction({ db: ctx.db, connectors }, raasTxnRef, job.attempts);
+        if (!sealKey) throw new Error('bill-payment workers need the key ring');
+        await processTransaction({ db: ctx.db, connectors, sealKey }, raasTxnRef, job.attempts);
       },
     ],
     [
@@ -147,6 +152,8 @@ export const billPayment: ProductModule = {
       currencyCode: 'ZAR',
     };
   },
-  callbackFormats: (keys) => [transactResultFormat(keys.derive(signingKeyPurpose))],
-  jobHandlers: () => billPaymentJobHandlers(sandboxBillPaymentConnectors()),
+  callbackFormats: (keys) => [
+    transactResultFormat(keys.derive(signingKeyPurpose), keys.derive(sealKeyPurpose)),
+  ],
+  jobHandlers: (services) => billPaymentJobHandlers(sandboxBillPaymentConnectors(), services.keys),
 };

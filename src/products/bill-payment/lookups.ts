@@ -21,6 +21,7 @@ import {
   type BillPaymentDeps,
   type PaydAnswer,
 } from './service.js';
+import { openToken } from './seal.js';
 import { lookupReference, ppmToPercent, termsFor } from './terms.js';
 
 /** The read-only Payd APIs: Product, Financial Terms, Transaction, In-Flight, Token and MNO lookups. */
@@ -168,7 +169,7 @@ export function transactionStatus(txn: TransactionRow): 'SUCCESS' | 'FAILED' | '
   return txn.state === 'succeeded' ? 'SUCCESS' : txn.state === 'failed' ? 'FAILED' : 'PENDING';
 }
 
-export function transactionView(txn: TransactionRow) {
+export function transactionView(txn: TransactionRow, sealKey: Buffer) {
   return {
     id: txn.raas_txn_ref,
     raasTxnRef: txn.raas_txn_ref,
@@ -188,7 +189,7 @@ export function transactionView(txn: TransactionRow) {
     reserveFundsResponseCode: txn.reserve_funds_code,
     transactResultResponseCode: txn.result_code,
     transactionStatus: transactionStatus(txn),
-    token: txn.token,
+    token: openToken(sealKey, txn.raas_txn_ref, txn.token),
     reserveAmount: Number(txn.reserve_minor),
     feeAmount: Number(txn.fee_minor),
     clientShareAmount: Number(txn.client_share_minor),
@@ -240,7 +241,11 @@ export async function transactionLookup(
   }
   return {
     status: 200,
-    body: { responseCode: paydCodes.success, responseMessage: 'SUCCESS', ...transactionView(txn) },
+    body: {
+      responseCode: paydCodes.success,
+      responseMessage: 'SUCCESS',
+      ...transactionView(txn, deps.keys.seal),
+    },
   };
 }
 
@@ -313,7 +318,7 @@ export async function tokenLookup(
         raasTxnRef: t.raas_txn_ref,
         transactionDate: t.created_at.toISOString(),
         purchaseAmount: Number(t.purchase_minor),
-        token: t.token,
+        token: openToken(deps.keys.seal, t.raas_txn_ref, t.token),
       })),
     },
   };

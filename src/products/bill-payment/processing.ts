@@ -15,7 +15,8 @@ import { getTransaction, rulesOf, transactionColumns, type ProductRow, type Tran
 import { finalizeQueue, reservationTtlSeconds, type BillPaymentDeps } from './service.js';
 
 /** What the workers need: the database and the connectors. */
-export type ProcessingDeps = Pick<BillPaymentDeps, 'db' | 'connectors'>;
+export type ProcessingDeps = Pick<BillPaymentDeps, 'db' | 'connectors'> & { readonly sealKey?: Buffer };
+import { sealToken } from './seal.js';
 import { pricingViolation } from './terms.js';
 
 /**
@@ -196,6 +197,21 @@ async function reserve(deps: ProcessingDeps, txn: TransactionRow): Promise<boole
 }
 
 async function vend(deps: ProcessingDeps, txn: TransactionRow, product: ProductRow): Promise<void> {
+  if (txn.vend_state === 'done') {
+    // The biller's answer was recorded; a predecessor died before finishing: finish from the record.
+    if (txn.result_code === resultCodes.success) {
+      await finishSucceeded(deps, txn, {
+        token: txn.token,
+        serialNumber: txn.serial_number,
+        receiptNumber: txn.receipt_number,
+        units: undefined,
+      });
+    } else {
+      const code = txn.result_code ?? resultCodes.supplierUnable;
+      await finishFailed(deps, txn, code, txn.result_message ?? resultMessages[code] ?? code);
+    }
+    return;
+  }
   const biller = deps.connectors.billers.get(product.biller_connector_id);
   if (!biller) throw new RetryLater(`no biller connector ${product.biller_connector_id}`, recheckSeconds);
   const reference = vendReference(txn.raas_txn_ref);
@@ -225,12 +241,31 @@ async function vend(deps: ProcessingDeps, txn: TransactionRow, product: ProductR
     }
   }
   switch (outcome.status) {
-    case 'succeeded':
-      await finishSucceeded(deps, txn, outcome.data);
+    case 'succeeded': {
+      const token = outcome.data.token;
+      if (token !== undefined && !deps.sealKey)
+        throw new Error('invariant violated: no key to seal the vend token');
+      const vended: RecordedVend = {
+        token: token === undefined || !deps.sealKey ? null : sealToken(deps.sealKey, txn.raas_txn_ref, token),
+        serialNumber: outcome.data.serialNumber ?? null,
+        receiptNumber: outcome.data.receiptNumber,
+        units: outcome.data.units,
+      };
+      await recordVend(
+        deps,
+        txn,
+        resultCodes.success,
+        resultMessages['0000'] ?? 'Transaction successful',
+        vended,
+      );
+      await finishSucceeded(deps, txn, vended);
       return;
+    }
     case 'declined': {
       const code = /^22\d\d$/.test(outcome.rawCode) ? outcome.rawCode : resultCodes.supplierUnable;
-      await finishFailed(deps, txn, code, outcome.rawMessage ?? resultMessages[code] ?? code);
+      const message = outcome.rawMessage ?? resultMessages[code] ?? code;
+      await recordVend(deps, txn, code, message, undefined);
+      await finishFailed(deps, txn, code, message);
       return;
     }
     case 'not_sent':
@@ -244,7 +279,34 @@ async function vend(deps: ProcessingDeps, txn: TransactionRow, product: ProductR
   }
 }
 
-async function finishSucceeded(deps: ProcessingDeps, txn: TransactionRow, vended: BillerVend): Promise<void> {
+/** What the biller vended, as recorded: the token sealed (see seal.ts). */
+interface RecordedVend {
+  readonly token: string | null;
+  readonly serialNumber: string | null;
+  readonly receiptNumber: string | null;
+  readonly units: string | undefined;
+}
+
+/** Keeps the biller's answer before anything else, so finishing never depends on asking it again. */
+async function recordVend(
+  deps: ProcessingDeps,
+  txn: TransactionRow,
+  code: string,
+  message: string,
+  vended: RecordedVend | undefined,
+): Promise<void> {
+  await sql`UPDATE bp_transactions SET vend_state = 'done', result_code = ${code},
+                   result_message = ${message.slice(0, 500)}, token = ${vended?.token ?? null},
+                   serial_number = ${vended?.serialNumber ?? null}, receipt_number = ${vended?.receiptNumber ?? null},
+                   updated_at = now()
+             WHERE raas_txn_ref = ${txn.raas_txn_ref} AND state = 'vending'`.execute(deps.db);
+}
+
+async function finishSucceeded(
+  deps: ProcessingDeps,
+  txn: TransactionRow,
+  vended: RecordedVend,
+): Promise<void> {
   const share = BigInt(txn.client_share_minor);
   try {
     await capturePayment(deps.db, {
@@ -259,8 +321,8 @@ async function finishSucceeded(deps: ProcessingDeps, txn: TransactionRow, vended
   await transaction(deps.db, async (tx) => {
     const { rows } = await sql<{ raas_txn_ref: string }>`
       UPDATE bp_transactions SET state = 'succeeded', vend_state = 'done', result_code = ${resultCodes.success},
-             result_message = ${resultMessages['0000'] ?? 'Transaction successful'}, token = ${vended.token ?? null},
-             serial_number = ${vended.serialNumber ?? null}, receipt_number = ${vended.receiptNumber},
+             result_message = ${resultMessages['0000'] ?? 'Transaction successful'}, token = ${vended.token},
+             serial_number = ${vended.serialNumber}, receipt_number = ${vended.receiptNumber},
              finished_at = now(), updated_at = now()
        WHERE raas_txn_ref = ${txn.raas_txn_ref} AND state = 'vending'
       RETURNING raas_txn_ref`.execute(tx);
@@ -284,7 +346,7 @@ async function finishSucceeded(deps: ProcessingDeps, txn: TransactionRow, vended
       ...txn,
       state: 'succeeded' as const,
       result_code: resultCodes.success,
-      token: vended.token ?? null,
+      token: vended.token,
     };
     await emitResult(tx, finished, vended);
     if (txn.kind === 'reserve_and_transact') await enqueueFinalize(tx, txn, 'confirm');
@@ -376,7 +438,11 @@ export function transactResultPayload(txn: TransactionRow, timestamp: Date) {
   };
 }
 
-async function emitResult(tx: Executor, txn: TransactionRow, vended: BillerVend | undefined): Promise<void> {
+async function emitResult(
+  tx: Executor,
+  txn: TransactionRow,
+  vended: RecordedVend | undefined,
+): Promise<void> {
   await recordEvent(tx, {
     merchantId: txn.merchant_id,
     environment: txn.environment,
@@ -387,8 +453,10 @@ async function emitResult(tx: Executor, txn: TransactionRow, vended: BillerVend 
       client_id: txn.client_id,
       funding_source_id: txn.funding_source_id,
       signed: txn.signature_required,
+      // The token travels sealed; the callback format opens it for the receiver only.
+      token_sealed: txn.token,
       payload: {
-        ...transactResultPayload(txn, new Date()),
+        ...transactResultPayload({ ...txn, token: null }, new Date()),
         ...(vended?.serialNumber ? { serialNumber: vended.serialNumber } : {}),
         ...(vended?.units ? { units: vended.units } : {}),
       },

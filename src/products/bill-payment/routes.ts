@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fastifyFormbody from '@fastify/formbody';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { isAppError } from '../../core/errors/errors.js';
 import { hashSecret, sameSecretHash } from '../../core/secrets/secrets.js';
 import type { App, RouteContext } from '../../http/app.js';
 import {
@@ -156,6 +157,12 @@ async function apiRoutes(scope: App, ctx: RouteContext, deps: BillPaymentDeps): 
   const onRequest = async (request: FastifyRequest, reply: FastifyReply) =>
     authenticate(request, reply, deps);
   const errorHandler = async (error: Error, request: FastifyRequest, reply: FastifyReply) => {
+    if (isAppError(error) && error.code === 'rate_limited') {
+      return reply
+        .code(429)
+        .headers(error.headers)
+        .send({ responseCode: paydCodes.rateLimited, responseMessage: error.message });
+    }
     const status = (error as { statusCode?: number }).statusCode;
     if (status !== undefined && status >= 400 && status < 500) {
       return reply

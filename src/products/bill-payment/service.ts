@@ -41,7 +41,13 @@ import { checkLookupReference, termsFor, type Terms } from './terms.js';
 export interface BillPaymentDeps {
   readonly db: Db;
   readonly clock: Clock;
-  readonly keys: { readonly token: Buffer; readonly signing: Buffer; readonly lookup: Buffer };
+  readonly keys: {
+    readonly token: Buffer;
+    readonly signing: Buffer;
+    readonly lookup: Buffer;
+    /** Seals vend tokens at rest and in events (see seal.ts). */
+    readonly seal: Buffer;
+  };
   readonly connectors: BillPaymentConnectors;
 }
 
