@@ -6,6 +6,7 @@ import type { EventFormat } from '../core/webhooks/dispatch.js';
 import type { App, RouteContext } from '../http/app.js';
 import type { WorkerServices } from '../worker.js';
 import { carrierBilling } from './carrier-billing/index.js';
+import { subscriptions } from './subscriptions/index.js';
 
 /**
  * The product registry: each product under src/products/<product>/ exports one of these and is listed
@@ -40,7 +41,7 @@ export interface ProductSchedule {
 
 export type ProductCommand = (args: readonly string[], ctx: CommandContext) => Promise<CommandOutput>;
 
-export const productModules: readonly ProductModule[] = [carrierBilling];
+export const productModules: readonly ProductModule[] = [carrierBilling, subscriptions];
 
 /** Every product's callback formats by name, for the webhook dispatcher. */
 export function productCallbackFormats(keys: KeyRing): Map<string, EventFormat> {
