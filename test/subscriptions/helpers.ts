@@ -77,3 +77,66 @@ export function subscriptionBody(
 export function seriesBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return { customerAccountId: 'customer-1', currencyIsoCode: 'EUR', billingAddress, consumer, ...overrides };
 }
+
+/** The widget's frame and card post, as the iframe does them (same-origin requests to Payloom). */
+export async function widgetSession(
+  t: TestApp,
+  objectType: 'subscription' | 'payment-series',
+  objectId: string,
+  parentOrigin = 'http://localhost:3000',
+): Promise<{ session: string; html: string; base: string }> {
+  const base = new URL(spDemo(t).widgetScriptUrl).pathname.replace(/\/sdk\.js$/, '');
+  const query = new URLSearchParams({ objectId, objectType, parentOrigin });
+  const frame = await t.request('GET', `${base}/frame?${query}`);
+  if (frame.status !== 200) throw new Error(`frame: ${frame.status} ${frame.text}`);
+  const session = /data-session="([^"]+)"/.exec(frame.text)?.[1] ?? '';
+  return { session, html: frame.text, base };
+}
+
+export async function widgetPost(
+  t: TestApp,
+  base: string,
+  path: string,
+  body: Record<string, unknown>,
+): Promise<ApiResponse> {
+  return t.request('POST', `${base}${path}`, { body, headers: { origin: 'http://localhost:80' } });
+}
+
+export async function storeCard(
+  t: TestApp,
+  objectType: 'subscription' | 'payment-series',
+  objectId: string,
+  number: string,
+  options: { expiryYear?: number; cvc?: string } = {},
+): Promise<ApiResponse> {
+  const { session, base } = await widgetSession(t, objectType, objectId);
+  const response = await widgetPost(t, base, '/cards', {
+    session,
+    number,
+    expiryMonth: 12,
+    expiryYear: options.expiryYear ?? 2040,
+    cvc: options.cvc ?? (number.startsWith('3') ? '1234' : '123'),
+  });
+  if (response.body?.status === 'challenge') {
+    return widgetPost(t, base, `/challenges/${String(response.body.verificationId)}`, { session });
+  }
+  return response;
+}
+
+export async function createClock(t: TestApp, at: string): Promise<string> {
+  const res = await t.request('POST', '/v1/sandbox/test-clocks', {
+    key: t.demo.native.apiKey,
+    body: { frozen_time: at },
+  });
+  if (res.status !== 201) throw new Error(`clock: ${res.status} ${res.text}`);
+  return res.body.id as string;
+}
+
+export async function advance(t: TestApp, clockId: string, to: string): Promise<ApiResponse> {
+  const res = await t.request('POST', `/v1/sandbox/test-clocks/${clockId}/advance`, {
+    key: t.demo.native.apiKey,
+    body: { frozen_time: to },
+  });
+  if (res.status !== 200) throw new Error(`advance: ${res.status} ${res.text}`);
+  return res;
+}

@@ -392,18 +392,21 @@ export async function claimDueCycles(
   const clock =
     input.testClockId === null ? sql`test_clock_id IS NULL` : sql`test_clock_id = ${input.testClockId}`;
   const { rows } = await sql<ClaimedCycle>`
-    UPDATE sp_billing_cycles SET status = 'Processing',
+    WITH due AS (
+      SELECT merchant_id, environment, id FROM sp_billing_cycles
+       WHERE status IN ('Scheduled', 'Retrying') AND ${clock}
+         AND next_attempt_at <= ${input.now.toISOString()}::timestamptz
+       ORDER BY next_attempt_at LIMIT ${input.limit} FOR UPDATE SKIP LOCKED
+    ), stale AS (
+      SELECT merchant_id, environment, id FROM sp_billing_cycles
+       WHERE status = 'Processing' AND ${clock} AND locked_until < now()
+       LIMIT ${input.limit} FOR UPDATE SKIP LOCKED
+    )
+    UPDATE sp_billing_cycles c SET status = 'Processing',
            locked_until = now() + make_interval(secs => ${input.leaseSeconds}), updated_at = now()
-     WHERE (merchant_id, environment, id) IN (
-       (SELECT merchant_id, environment, id FROM sp_billing_cycles
-         WHERE status IN ('Scheduled', 'Retrying') AND ${clock}
-           AND next_attempt_at <= ${input.now.toISOString()}::timestamptz
-         ORDER BY next_attempt_at LIMIT ${input.limit} FOR UPDATE SKIP LOCKED)
-       UNION ALL
-       (SELECT merchant_id, environment, id FROM sp_billing_cycles
-         WHERE status = 'Processing' AND ${clock} AND locked_until < now()
-         LIMIT ${input.limit} FOR UPDATE SKIP LOCKED))
-    RETURNING merchant_id, environment, id, subscription_id, test_clock_id, attempts`.execute(db);
+      FROM (SELECT * FROM due UNION ALL SELECT * FROM stale) x
+     WHERE c.merchant_id = x.merchant_id AND c.environment = x.environment AND c.id = x.id
+    RETURNING c.merchant_id, c.environment, c.id, c.subscription_id, c.test_clock_id, c.attempts`.execute(db);
   return rows;
 }
 
