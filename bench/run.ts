@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { subscriptionsBench } from './subscriptions.js';
 
 interface Stats {
   ops: number;
@@ -169,6 +170,11 @@ function sandboxMsisdns(): string[] {
 }
 
 const scenarios: Record<string, { describe: string; run: Scenario }> = {
+  subscriptions: {
+    describe:
+      'billing: 100 000 subscriptions due at once on a test clock, charged by 1 and by 2 workers (SUBSCRIPTIONS_BENCH_COUNT)',
+    run: async () => subscriptionsBench(Number(process.env.SUBSCRIPTIONS_BENCH_COUNT ?? '100000')),
+  },
   'carrier-billing': {
     describe: 'complete purchases: PinGenerateWithParams, PIN read from the sandbox phone, SendBillWithPin',
     run: async (payloom, clients, seconds) => {
