@@ -298,3 +298,71 @@ describe('pause, resume, cancel, limited plans', () => {
     });
   });
 });
+
+describe('payment series charges', () => {
+  it('honours Idempotency-Key on a PS transaction: one charge for two identical requests', async () => {
+    const series = (
+      await call('POST', '/payment-series', {
+        body: {
+          customerAccountId: 'ps-idem',
+          currencyIsoCode: 'EUR',
+          billingAddress: { addressLine1: 'a', number: '1', city: 'c', postCode: '1', countryCode: 'DE' },
+          consumer: {
+            firstName: 'a',
+            lastName: 'b',
+            emailAddress: 'a@b.co',
+            title: 'Mr',
+            dateOfBirth: '1990-01-01',
+          },
+        },
+      })
+    ).body.id as string;
+    await storeCard(t, 'payment-series', series, '4242424242424242');
+    const body = {
+      amount: '5.00',
+      description: 'order-42',
+      customReferences: { custom1: 'x' },
+      criteria: { channel: 'web' },
+    };
+    const first = await call('POST', `/payment-series/${series}/transactions`, {
+      body,
+      idempotencyKey: 'ps-42',
+    });
+    const second = await call('POST', `/payment-series/${series}/transactions`, {
+      body,
+      idempotencyKey: 'ps-42',
+    });
+    expect(first.status).toBe(201);
+    expect(second.headers['idempotent-replayed']).toBe('true');
+    expect(second.body.id).toBe(first.body.id);
+    expect(first.body).toMatchObject({
+      paymentStatus: 'captured',
+      payment: { amount: 5, currencyIsoCode: 'EUR', description: 'order-42' },
+      criteria: { channel: 'web' },
+    });
+    expect((await call('GET', `/payment-series/${series}/transactions`)).body.count).toBe(1);
+    const one = await call('GET', `/payment-series/${series}/transactions/${String(first.body.id)}`);
+    expect(one.body.transactionLogs.length).toBe(2);
+    const declinedCard = await call('POST', `/payment-series/${series}/transactions`, {
+      body: { amount: 1, description: 'x', criteria: 'nope' },
+    });
+    expect(declinedCard.status).toBe(400);
+    expect(declinedCard.body.field).toBe('criteria');
+  });
+
+  it('refuses a currency change on a plan without a new amount, and amounts in the wrong exponent', async () => {
+    const plan = (await call('POST', '/plans', { body: planBody() })).body.id as string;
+    const change = await call('PATCH', `/plans/${plan}`, { body: { currencyIsoCode: 'JPY' } });
+    expect(change.status).toBe(400);
+    expect(change.body.field).toBe('recurrentAmount');
+    const jpy = await call('PATCH', `/plans/${plan}`, {
+      body: { currencyIsoCode: 'JPY', recurrentAmount: '9.99' },
+    });
+    expect(jpy.status).toBe(400);
+    expect(jpy.body.field).toBe('recurrentAmount');
+    expect((await call('GET', `/plans/${plan}`)).body).toMatchObject({
+      currencyIsoCode: 'EUR',
+      recurrentAmount: 9.99,
+    });
+  });
+});

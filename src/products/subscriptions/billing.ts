@@ -19,6 +19,7 @@ import {
   type SubscriptionRow,
 } from './objects.js';
 import { cyclePlan, firstCycleAtOrAfter, pauseCredit } from './schedule.js';
+import { chargeBatch } from './batch.js';
 
 /**
  * Billing cycles and merchant-initiated charges (README.md "Billing", docs/adr/0012).
@@ -558,7 +559,7 @@ export async function callAcquirer(
 }
 
 /** Declines that no retry can fix: the cycle fails at once. */
-const noRetryReasons: ReadonlySet<DeclineReason> = new Set([
+export const noRetryReasons: ReadonlySet<DeclineReason> = new Set([
   'account_blocked',
   'expired_card',
   'invalid_account',
@@ -834,17 +835,13 @@ export async function runDueCycles(
       leaseSeconds: deps.leaseSeconds,
     });
     if (batch.length === 0) break;
-    let next = 0;
-    const lane = async () => {
-      for (let i = next++; i < batch.length; i = next++) {
-        const item = batch[i];
-        if (!item) continue;
-        const started = performance.now();
-        await chargeClaimed(deps, item, input.testClockId ? input.now : deps.now());
-        input.onCharged?.(performance.now() - started);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, lane));
+    await chargeBatch(
+      deps,
+      batch,
+      () => (input.testClockId ? input.now : deps.now()),
+      concurrency,
+      input.onCharged,
+    );
     handled += batch.length;
     if (input.budgetMs !== undefined && Date.now() - startedAt > input.budgetMs) break;
   }
