@@ -366,3 +366,20 @@ describe('payment series charges', () => {
     });
   });
 });
+
+describe('a card stored late', () => {
+  it('bills from the period running when the card is stored, not the periods before it', async () => {
+    const clock = await createClock(t, '2030-01-01T08:00:00Z');
+    const id = await subscribe(clock, {});
+    await advance(t, clock, '2030-03-05T00:00:00Z');
+    await storeCard(t, 'subscription', id, '4242424242424242');
+    await advance(t, clock, '2030-04-02T00:00:00Z');
+    const list = await cycles(id);
+    expect(list.map((c) => [c.billingDate, c.billingPeriodStart, c.status])).toEqual([
+      ['2030-03-01', '2030-03-01', 'Captured'],
+      ['2030-04-01', '2030-04-01', 'Captured'],
+      ['2030-05-01', '2030-05-01', 'Scheduled'],
+    ]);
+    expect(list[0]?.paidAt).toBe('2030-03-05T00:00:00.00Z');
+  });
+});

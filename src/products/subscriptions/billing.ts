@@ -5,6 +5,7 @@ import type { ConnectorOutcome, DeclineReason } from '../../connectors/contracts
 import { transaction, type Db, type Executor, type Tx } from '../../core/db/db.js';
 import type { Environment } from '../../core/db/schema.js';
 import { enqueue } from '../../core/jobs/jobs.js';
+import { clockNow } from '../../core/clocks/test-clocks.js';
 import { money, type Currency } from '../../core/money/money.js';
 import { createPayment, recordOutcomeIn, type ConnectorAnswer } from '../../core/payments/service.js';
 import { amountOut, isoDate, newSpId, timestamp } from './dialect.js';
@@ -191,13 +192,16 @@ async function wakeClock(
   merchantId: string,
 ): Promise<void> {
   if (!testClockId) return;
+  // A time already past on the clock runs at the clock's now (a card stored late is charged now).
+  const now = await clockNow(tx, testClockId);
+  const runAt = at.getTime() < now.getTime() ? now : at;
   await enqueue(tx, {
     queue: chargeQueueClock,
     payload: { testClockId },
     merchantId,
     testClockId,
-    runAt: at,
-    singletonKey: `${testClockId}:${at.toISOString()}`,
+    runAt,
+    singletonKey: `${testClockId}:${runAt.toISOString()}`,
   });
 }
 

@@ -8,7 +8,8 @@ import { money, type Currency } from '../../core/money/money.js';
 import type { StoredCard, Vault } from '../../core/vault/vault.js';
 import { newSpId } from './dialect.js';
 import { spEvent } from './events.js';
-import { onResume, scheduleNextCycle } from './billing.js';
+import { onResume, scheduleNextCycle, subscriptionTerms } from './billing.js';
+import { firstCycleAtOrAfter } from './schedule.js';
 import {
   brandName,
   getSeries,
@@ -437,7 +438,13 @@ async function activateAgreement(
         data: subscriptionView(sub),
         testClockId: sub.test_clock_id,
       });
-      await scheduleNextCycle(tx, sub, { origin: 'widget' });
+      // Periods that ended before the card was stored are not billed: billing starts with the period
+      // running now (prepaid: charged at once) or the next period end (post-paid).
+      const now = await nowFor(tx, sub.test_clock_id, realNow);
+      const terms = await subscriptionTerms(tx, sub);
+      const upcoming = firstCycleAtOrAfter(terms, now, 0);
+      const k = terms.prepaid ? Math.max(0, upcoming - 1) : upcoming;
+      await scheduleNextCycle(tx, sub, { k, origin: 'widget' });
     } else if (sub.status === 'active') {
       // A subscription whose cycles had all closed without a card gets its next one.
       const now = await nowFor(tx, sub.test_clock_id, realNow);
