@@ -251,3 +251,11 @@ CREATE TABLE sp_verifications (
   created_at   timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (merchant_id, environment, id)
 );
+
+-- Vendor ids are UUID-based and globally unique: set-based statements find rows by id alone.
+CREATE UNIQUE INDEX sp_plans_id ON sp_plans (id);
+CREATE UNIQUE INDEX sp_subscriptions_id ON sp_subscriptions (id);
+CREATE UNIQUE INDEX sp_billing_cycles_id ON sp_billing_cycles (id);
+CREATE UNIQUE INDEX sp_payment_series_id ON sp_payment_series (id);
+CREATE UNIQUE INDEX sp_transactions_id ON sp_transactions (id);
+CREATE INDEX sp_transactions_cycle ON sp_transactions (billing_cycle_id) WHERE billing_cycle_id IS NOT NULL;
