@@ -453,9 +453,16 @@ async function prepareAttempt(
     );
     const sub = one(subs);
     if (sub.status !== 'active') {
-      // Paused or canceled after the claim: nothing is charged.
-      await sql`UPDATE sp_billing_cycles SET status = 'Canceled', locked_until = NULL, updated_at = now()
+      // Paused or canceled after the claim: nothing is charged. A cycle that was already declined
+      // while the subscription is paused ends Failed and its amount joins the balance (as on pause).
+      const failed = sub.status === 'paused' && cycle.attempts > 0;
+      await sql`UPDATE sp_billing_cycles SET status = ${failed ? 'Failed' : 'Canceled'}, locked_until = NULL,
+                 next_attempt_at = NULL, updated_at = now()
                  WHERE merchant_id = ${cycle.merchant_id} AND id = ${cycle.id}`.execute(tx);
+      if (failed) {
+        await sql`UPDATE sp_subscriptions SET balance_minor = balance_minor + ${cycle.amount_minor}::bigint
+                   WHERE merchant_id = ${sub.merchant_id} AND id = ${sub.id}`.execute(tx);
+      }
       return undefined;
     }
     const { rows: cards } = await sql<{
