@@ -1,5 +1,8 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Browser } from 'playwright-core';
+import { launchBrowser } from '../browser.js';
+import { merchantPageServer, originOf, storeCardInBrowser } from './browser-helpers.js';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimDueJobs, completeJob } from '../../src/core/jobs/jobs.js';
@@ -12,6 +15,7 @@ import {
   planBody,
   seriesBody,
   sp,
+  spDemo,
   storeCard,
   subscriptionBody,
 } from './helpers.js';
@@ -33,6 +37,9 @@ const pans = [
 let t: TestApp;
 let call: ReturnType<typeof sp>;
 let server: Server;
+let browser: Browser;
+let shop: Server;
+let scriptUrl = '';
 const received: Array<{ headers: IncomingHttpHeaders; body: string }> = [];
 const responses: string[] = [];
 
@@ -67,6 +74,12 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t = await startTestApp({ env: { PAYLOOM_ALLOW_PRIVATE_CALLBACKS: 'true' } });
+  // Payloom on localhost:B, the merchant's page on 127.0.0.1:A: the widget really runs cross-origin.
+  await t.app.listen({ port: 0, host: 'localhost' });
+  const port = (t.app.server.address() as AddressInfo).port;
+  scriptUrl = `http://localhost:${port}${new URL(spDemo(t).widgetScriptUrl).pathname}`;
+  shop = await merchantPageServer(() => scriptUrl);
+  browser = await launchBrowser();
   const raw = sp(t);
   call = async (method, path, options) => {
     const response: ApiResponse = await raw(method, path, options);
@@ -75,6 +88,8 @@ beforeAll(async () => {
   };
 });
 afterAll(async () => {
+  await browser.close();
+  await new Promise((resolve) => shop.close(resolve));
   await t.close();
   await new Promise((resolve) => server.close(resolve));
 });
@@ -86,6 +101,7 @@ describe('subscriptions end to end on a test clock', () => {
     const settings = await t.request('PUT', '/v1/subscriptions/settings', {
       ...native,
       body: {
+        allowed_origins: [originOf(shop), 'http://localhost:3000'],
         notification_url: `http://127.0.0.1:${port}/smartpay-notifications`,
         notification_auth: { type: 'basic', username: 'shop', password: 'hook-password-1' },
       },
@@ -190,9 +206,10 @@ describe('subscriptions end to end on a test clock', () => {
         body: seriesBody({ customerAccountId: 'c-series' }),
       })
     ).body;
-    const stored = await storeCard(t, 'payment-series', series.id, pans[4] ?? '');
-    responses.push(stored.text);
-    expect(stored.body.result.billingAgreementName).toBe('Visa');
+    // The 3-D Secure card, in Chromium: the challenge is completed inside the iframe.
+    const stored = await storeCardInBrowser(browser, shop, 'payment-series', series.id, pans[4] ?? '');
+    responses.push(JSON.stringify(stored));
+    expect((stored.ok as Record<string, unknown>).billingAgreementName).toBe('Visa');
     const charges = [];
     for (const [amount, description] of [
       ['7.30', 'order 1'],
