@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDatabaseCommand } from '../../src/commands.js';
+import { loadConfig } from '../../src/config.js';
+import { Secret } from '../../src/core/secrets/secrets.js';
 import { Vault } from '../../src/core/vault/vault.js';
 import { startTestApp, type TestApp } from '../harness.js';
 import { planBody, sp, storeCard, subscriptionBody, widgetPost, widgetSession } from './helpers.js';
@@ -79,6 +81,29 @@ describe('card vault', () => {
       { action: 'vault.read:unit-test', target_id: cardId },
       { action: 'vault.read:unit-test', target_id: cardId },
     ]);
+  });
+});
+
+describe('vault master key from configuration', () => {
+  it('wraps data keys under PAYLOOM_VAULT_MASTER_KEY when set; another key cannot open them', async () => {
+    expect(() => loadConfig({ PAYLOOM_VAULT_MASTER_KEY: 'too-short' })).toThrow(/PAYLOOM_VAULT_MASTER_KEY/);
+    const master = loadConfig({ PAYLOOM_VAULT_MASTER_KEY: 'k'.repeat(40) }).vaultMasterKey;
+    expect(master).toBeInstanceOf(Secret);
+    const merchant = await t.createMerchant('Vault key shop');
+    const scope = { merchantId: merchant.id, environment: 'production' as const };
+    const db = t.database.handle.db;
+    const configured = new Vault(t.services.keys, master);
+    const card = await configured.storeCard(db, scope, {
+      customerAccountId: 'c1',
+      pan: '5555555555554444',
+      brand: 'mastercard',
+      expMonth: 1,
+      expYear: 2040,
+      connectorToken: 'simtok_mastercard_4444_approve',
+    });
+    const reader = { actorId: 'test', purpose: 'unit-test', requestId: 'req_test' };
+    expect(await configured.readPan(db, scope, card.id, reader)).toBe('5555555555554444');
+    await expect(new Vault(t.services.keys).readPan(db, scope, card.id, reader)).rejects.toThrow();
   });
 });
 

@@ -3,7 +3,8 @@ import { sql } from 'kysely';
 import type { Executor } from '../db/db.js';
 import type { Environment } from '../db/schema.js';
 import { auditValues } from '../audit/audit.js';
-import type { KeyRing } from '../secrets/keys.js';
+import { keyRing, type KeyRing } from '../secrets/keys.js';
+import type { Secret } from '../secrets/secrets.js';
 
 /**
  * The card vault (README.md of src/products/subscriptions, "Card vault"; docs/adr/0012).
@@ -86,10 +87,22 @@ const cardColumns = sql.raw(
 );
 
 export class Vault {
-  constructor(private readonly keys: KeyRing) {}
+  readonly #kekRing: KeyRing;
+
+  /**
+   * `masterKey` (PAYLOOM_VAULT_MASTER_KEY) wraps the data keys when configured; otherwise they are
+   * wrapped by a key derived from the platform master key. Set it before the first card is stored: data
+   * keys wrapped under one source cannot be opened with the other.
+   */
+  constructor(
+    private readonly keys: KeyRing,
+    masterKey?: Secret,
+  ) {
+    this.#kekRing = masterKey ? keyRing(masterKey) : keys;
+  }
 
   #kek(version: number): Buffer {
-    return this.keys.derive(`vault:kek:v${version}`);
+    return this.#kekRing.derive(`vault:kek:v${version}`);
   }
 
   /** The current KEK version (1 until the first rotation). */

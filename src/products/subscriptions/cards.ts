@@ -56,6 +56,8 @@ export interface CardDeps {
   readonly vault: Vault;
   readonly acquirer: CardAcquirerConnector;
   readonly now: () => Date;
+  /** A vault key comes from configuration (required to store production cards). */
+  readonly productionVault: boolean;
 }
 
 export function luhn(digits: string): boolean {
@@ -196,6 +198,14 @@ export async function storeNewCard(
   const object = await widgetObject(deps.db, scope, objectType, objectId);
   const now = await nowFor(deps.db, object.testClockId, deps.now);
   const checked = checkCard(input, now);
+  if (scope.environment === 'production' && !deps.productionVault) {
+    throw new WidgetError(
+      widgetErrorCodes.unavailable,
+      'Cards cannot be stored: the vault master key is not configured.',
+      null,
+      503,
+    );
+  }
   const card = await deps.vault.storeCard(deps.db, scope, {
     customerAccountId: object.customerAccountId,
     pan: checked.pan,

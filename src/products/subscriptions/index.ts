@@ -35,9 +35,22 @@ export const subscriptions: ProductModule = {
   demoKey: 'subscriptions',
   async registerRoutes(app, ctx) {
     const deps = billingDeps(ctx.database.db, () => ctx.clock.now());
-    const vault = new Vault(ctx.keys);
+    const vault = new Vault(ctx.keys, ctx.config.vaultMasterKey);
+    if (!ctx.config.vaultMasterKey) {
+      app.log.warn(
+        'vault: PAYLOOM_VAULT_MASTER_KEY is not set; card data keys are wrapped by a key derived from the platform master key' +
+          (ctx.config.secretKey ? '' : ' (generated and kept in the database)') +
+          '. Production cards are refused until one of PAYLOOM_VAULT_MASTER_KEY or PAYLOOM_SECRET_KEY is set.',
+      );
+    }
     dialectRoutes(app, ctx, deps);
-    widgetRoutes(app, ctx, { db: ctx.database.db, vault, acquirer: deps.acquirer, now: deps.now });
+    widgetRoutes(app, ctx, {
+      db: ctx.database.db,
+      vault,
+      acquirer: deps.acquirer,
+      now: deps.now,
+      productionVault: ctx.config.vaultMasterKey !== undefined || ctx.config.secretKey !== undefined,
+    });
     nativeRoutes(app, ctx, deps.acquirer);
     await Promise.resolve();
   },
@@ -107,7 +120,7 @@ export const subscriptions: ProductModule = {
       }
       const { loadKeyRing } = await import('../../core/secrets/keys.js');
       const keys = await loadKeyRing(ctx.database.db, ctx.config.secretKey);
-      const result = await new Vault(keys).rotateKek(ctx.database.db);
+      const result = await new Vault(keys, ctx.config.vaultMasterKey).rotateKek(ctx.database.db);
       return {
         exitCode: 0,
         stdout: `vault: data keys re-wrapped from key version ${result.fromVersion} to ${result.toVersion} (${result.rewrapped} re-wrapped)\n`,
