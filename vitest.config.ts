@@ -31,7 +31,11 @@ export default defineConfig({
         test: {
           name: 'pglite',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/process/two-processes.test.ts', 'test/process/job-kill.test.ts'],
+          exclude: [
+            'test/process/two-processes.test.ts',
+            'test/process/job-kill.test.ts',
+            'test/subscriptions/charge-kill.test.ts',
+          ],
           env: { PAYLOOM_TEST_DB: 'pglite' },
         },
       },

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { billPaymentDescription, runBillPayment } from './bill-payment.js';
 import { agreementsScenario } from './agreements.js';
+import { subscriptionsBench } from './subscriptions.js';
 
 interface Stats {
   ops: number;
@@ -181,6 +182,11 @@ const scenarios: Record<string, { describe: string; run: Scenario }> = {
     describe: 'one-off payments: request → reserve (sandbox payer simulation) → capture',
     run: (payloom, clients, seconds) =>
       agreementsScenario({ baseUrl: payloom.baseUrl, creds: payloom.creds, drive, report }, clients, seconds),
+  },
+  subscriptions: {
+    describe:
+      'billing: 100 000 subscriptions due at once on a test clock, charged by 1 and by 2 workers (SUBSCRIPTIONS_BENCH_COUNT)',
+    run: async () => subscriptionsBench(Number(process.env.SUBSCRIPTIONS_BENCH_COUNT ?? '100000')),
   },
   'carrier-billing': {
     describe: 'complete purchases: PinGenerateWithParams, PIN read from the sandbox phone, SendBillWithPin',

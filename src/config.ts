@@ -32,6 +32,8 @@ export interface Config {
   readonly smsLimits: { perMsisdnPerDay: number; perPrefixPerDay: number; perMerchantPerDay: number };
   /** Master key for derived keys (PIN pepper, MSISDN encryption); unset: generated and kept in the database. */
   readonly secretKey: Secret | undefined;
+  /** Card vault master key (wraps the data keys); unset: derived from the platform master key. */
+  readonly vaultMasterKey: Secret | undefined;
   /** Carrier-billing PIN limits (operator settings; load tests on the sandbox raise them). */
   readonly pinLimits: {
     ttlSeconds: number;
@@ -86,6 +88,7 @@ export function loadConfig(env: Env = process.env, portOverride?: number): Confi
     smpp: smppUrl(nonEmpty(env.PAYLOOM_SMPP_URL)),
     smsSender: nonEmpty(env.PAYLOOM_SMS_SENDER) ?? 'Payloom',
     secretKey: secretKey(nonEmpty(env.PAYLOOM_SECRET_KEY)),
+    vaultMasterKey: vaultMasterKey(nonEmpty(env.PAYLOOM_VAULT_MASTER_KEY)),
     pinLimits: {
       ttlSeconds: integer(env, 'PAYLOOM_PIN_TTL_SECONDS', 300, 30, 3600),
       attemptsMax: integer(env, 'PAYLOOM_PIN_ATTEMPTS_MAX', 5, 1, 100),
@@ -148,6 +151,16 @@ function secretKey(raw: string | undefined): Secret | undefined {
   if (raw === undefined) return undefined;
   if (raw.length < 32)
     throw new ConfigError('PAYLOOM_SECRET_KEY must be at least 32 characters (e.g. openssl rand -base64 32)');
+  return new Secret(raw);
+}
+
+function vaultMasterKey(raw: string | undefined): Secret | undefined {
+  if (raw === undefined) return undefined;
+  if (raw.length < 32) {
+    throw new ConfigError(
+      'PAYLOOM_VAULT_MASTER_KEY must be at least 32 characters (e.g. openssl rand -base64 32)',
+    );
+  }
   return new Secret(raw);
 }
 

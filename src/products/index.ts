@@ -8,6 +8,7 @@ import type { WorkerServices } from '../worker.js';
 import { agreements } from './agreements/index.js';
 import { billPayment } from './bill-payment/index.js';
 import { carrierBilling } from './carrier-billing/index.js';
+import { subscriptions } from './subscriptions/index.js';
 
 /**
  * The product registry: each product under src/products/<product>/ exports one of these and is listed
@@ -42,7 +43,12 @@ export interface ProductSchedule {
 
 export type ProductCommand = (args: readonly string[], ctx: CommandContext) => Promise<CommandOutput>;
 
-export const productModules: readonly ProductModule[] = [carrierBilling, billPayment, agreements];
+export const productModules: readonly ProductModule[] = [
+  carrierBilling,
+  billPayment,
+  subscriptions,
+  agreements,
+];
 
 /** Every product's callback formats by name, for the webhook dispatcher. */
 export function productCallbackFormats(keys: KeyRing): Map<string, EventFormat> {

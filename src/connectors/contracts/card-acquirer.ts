@@ -15,6 +15,7 @@ export interface CardAuthorizeRequest {
   readonly reference: string;
   /** Vault token of the card. */
   readonly cardToken: string;
+  /** Zero is a card verification: nothing is held, the card is checked and (if asked) stored. */
   readonly amount: Money;
   /** `automatic` captures at once (a sale); `manual` holds the amount until `capture` or `void`. */
   readonly captureMode: 'automatic' | 'manual';
@@ -30,6 +31,8 @@ export interface CardMerchantInitiatedRequest {
   readonly amount: Money;
   /** Network transaction id of the customer-initiated authorization that stored the card. */
   readonly previousNetworkTransactionId: string;
+  /** When the merchant makes the charge (a test clock's time in the sandbox); defaults to now. */
+  readonly initiatedAt?: Date;
   readonly description?: string;
 }
 

@@ -82,6 +82,9 @@ function publicIdFor(dialect: Dialect, environment: Environment, secret: string)
  */
 const passwordDialects: Partial<Record<Dialect, { usernamePrefix: string }>> = {
   carrier_billing: { usernamePrefix: 'cb' },
+  // SmartPay: Basic auth is merchantKey (the secret) : authenticationKey (this password); the public id
+  // names the merchant in the widget script URL.
+  subscriptions: { usernamePrefix: 'sp' },
 };
 
 export interface IssuedCredential {

@@ -41,6 +41,7 @@ import {
   cardMagicBehaviour,
   cardRawCodes,
   parseSimulatorCardToken,
+  shortOfFundsDays,
   type SimulatorCard,
 } from './magic-values.js';
 
@@ -94,6 +95,8 @@ interface PaymentCall {
   readonly initiatedBy: 'customer' | 'merchant';
   readonly captured: boolean;
   readonly fingerprint: string;
+  /** For merchant-initiated charges: when the merchant says the charge is made (test-clock time). */
+  readonly initiatedAt?: Date | undefined;
   /** Rules beyond the card's own (merchant-initiated charges need a stored card's network id). */
   readonly refusal?: () => SimulatedDecline | undefined;
 }
@@ -162,7 +165,11 @@ export class CardAcquirerSimulator implements CardAcquirerConnector {
     request: CardAuthorizeRequest,
     options: CallOptions,
   ): Promise<ConnectorOutcome<CardPayment>> {
-    assertPositive(request.amount);
+    // Zero is a card verification (account status check) that stores the card for later charges.
+    assert(
+      request.amount.amountMinor >= 0n,
+      `amount must not be negative, got ${request.amount.amountMinor}`,
+    );
     const payment = {
       operation: 'authorize',
       reference: request.reference,
@@ -203,6 +210,7 @@ export class CardAcquirerSimulator implements CardAcquirerConnector {
       amount: request.amount,
       initiatedBy: 'merchant',
       captured: true,
+      initiatedAt: request.initiatedAt,
       fingerprint: fingerprintOf({
         operation: 'chargeMerchantInitiated',
         cardToken: request.cardToken,
@@ -312,6 +320,7 @@ export class CardAcquirerSimulator implements CardAcquirerConnector {
 
   reset(): void {
     this.#vendor.reset();
+    this.#firstMerchantInitiated.clear();
   }
 
   /** Authorizations and merchant-initiated charges are the same vendor operation: a payment. */
@@ -319,7 +328,7 @@ export class CardAcquirerSimulator implements CardAcquirerConnector {
     const { operation, reference, amount, initiatedBy, captured, fingerprint } = payment;
     const card = parseSimulatorCardToken(payment.cardToken);
     const magic: SimulatedBehaviour = card
-      ? cardMagicBehaviour(card, initiatedBy)
+      ? cardMagicBehaviour(card, initiatedBy, this.#shortOfFunds(payment))
       : answerWith(decline('invalid_account', cardRawCodes.invalidCardNumber));
     return this.#vendor.perform({
       operation,
@@ -349,6 +358,18 @@ export class CardAcquirerSimulator implements CardAcquirerConnector {
         };
       },
     });
+  }
+
+  /** First merchant-initiated charge seen per card token (for the short-of-funds test card). */
+  readonly #firstMerchantInitiated = new Map<string, number>();
+
+  #shortOfFunds(payment: PaymentCall): boolean {
+    if (payment.initiatedBy !== 'merchant') return false;
+    const at = (payment.initiatedAt ?? new Date()).getTime();
+    const first = this.#firstMerchantInitiated.get(payment.cardToken) ?? at;
+    if (!this.#firstMerchantInitiated.has(payment.cardToken))
+      this.#firstMerchantInitiated.set(payment.cardToken, at);
+    return at < first + shortOfFundsDays * 86_400_000;
   }
 
   #paymentRefusal(card: SimulatorCard | undefined, amount: Money): SimulatedDecline | undefined {

@@ -40,7 +40,20 @@ export const cardMagicNumbers = {
   /** Approves customer-initiated authorizations; declines every merchant-initiated charge with
    * `insufficient_funds` (`51`), the usual cause of a failed billing cycle. */
   declinesMerchantInitiated: '4000000000000341',
+  /** Approves customer-initiated authorizations; declines merchant-initiated charges with
+   * `insufficient_funds` (`51`) for 2 days from the first one seen for the card, then approves them
+   * (the short-of-funds card that recovers through the automatic retries). */
+  merchantInitiatedShortForTwoDays: '4000000000009953',
+  /** Approves customer-initiated authorizations; declines merchant-initiated charges as lost or stolen
+   * (`account_blocked`, `41`): no retry is allowed. */
+  merchantInitiatedLost: '4000000000000267',
+  /** Approves customer-initiated authorizations; merchant-initiated charges are approved but the answer is
+   * lost (`unknown`, `TIMEOUT`); `status()` tells the truth (reconciliation). */
+  merchantInitiatedAnswerLost: '4000000000000309',
 } as const;
+
+/** Days `merchantInitiatedShortForTwoDays` keeps declining merchant-initiated charges. */
+export const shortOfFundsDays = 2;
 
 /** What a tokenized card does; the token's last segment. */
 export const cardBehaviours = [
@@ -55,6 +68,9 @@ export const cardBehaviours = [
   'refused',
   'hang',
   'merchant_initiated_declined',
+  'merchant_initiated_short_two_days',
+  'merchant_initiated_lost',
+  'merchant_initiated_answer_lost',
 ] as const;
 export type CardBehaviour = (typeof cardBehaviours)[number];
 
@@ -69,6 +85,9 @@ const behaviourByNumber: ReadonlyMap<string, CardBehaviour> = new Map<string, Ca
   [cardMagicNumbers.notSent, 'refused'],
   [cardMagicNumbers.hangs, 'hang'],
   [cardMagicNumbers.declinesMerchantInitiated, 'merchant_initiated_declined'],
+  [cardMagicNumbers.merchantInitiatedShortForTwoDays, 'merchant_initiated_short_two_days'],
+  [cardMagicNumbers.merchantInitiatedLost, 'merchant_initiated_lost'],
+  [cardMagicNumbers.merchantInitiatedAnswerLost, 'merchant_initiated_answer_lost'],
 ]);
 
 export const cardBrands = ['visa', 'mastercard', 'amex', 'card'] as const;
@@ -162,6 +181,7 @@ const cardDecline = (reason: DeclineReason): SimulatedDecline => decline(reason,
 export function cardMagicBehaviour(
   card: SimulatorCard,
   initiatedBy: 'customer' | 'merchant',
+  shortOfFunds = false,
 ): SimulatedBehaviour {
   const approved = { status: 'succeeded' } as const;
   switch (card.behaviour) {
@@ -192,6 +212,16 @@ export function cardMagicBehaviour(
     case 'merchant_initiated_declined':
       return initiatedBy === 'merchant'
         ? answerWith(cardDecline('insufficient_funds'))
+        : answerWith(approved);
+    case 'merchant_initiated_short_two_days':
+      return initiatedBy === 'merchant' && shortOfFunds
+        ? answerWith(cardDecline('insufficient_funds'))
+        : answerWith(approved);
+    case 'merchant_initiated_lost':
+      return initiatedBy === 'merchant' ? answerWith(cardDecline('account_blocked')) : answerWith(approved);
+    case 'merchant_initiated_answer_lost':
+      return initiatedBy === 'merchant'
+        ? { transport: 'lose_answer', decision: approved, applied: true }
         : answerWith(approved);
   }
 }

@@ -247,3 +247,68 @@ describe('card acquirer simulator scripting and config', () => {
     ).toThrow(AppError);
   });
 });
+
+describe('card acquirer simulator: subscription test cards', () => {
+  const verify = (pan: string, reference: string) => ({
+    reference,
+    cardToken: token(pan),
+    amount: money(0n, EUR),
+    captureMode: 'manual' as const,
+    storeForMerchantInitiated: true,
+  });
+  const mit = (pan: string, reference: string, ntid: string, at: string) => ({
+    reference,
+    cardToken: token(pan),
+    amount,
+    previousNetworkTransactionId: ntid,
+    initiatedAt: new Date(at),
+  });
+
+  it('verifies a card with a zero-amount authorization that yields a network transaction id', async () => {
+    const outcome = await createCardAcquirerSimulator().authorize(verify(pans.visaSucceeds, 'v0'), options);
+    expect(outcome).toMatchObject({
+      status: 'succeeded',
+      data: { networkTransactionId: expect.stringMatching(/^ntid_/) },
+    });
+  });
+
+  it('declines merchant-initiated charges on the short-of-funds card for 2 days from the first, then approves', async () => {
+    const acquirer = createCardAcquirerSimulator();
+    const cit = await acquirer.authorize(verify(pans.merchantInitiatedShortForTwoDays, 'v1'), options);
+    if (cit.status !== 'succeeded') throw new Error('the verification should succeed');
+    const ntid = cit.data.networkTransactionId;
+    const pan = pans.merchantInitiatedShortForTwoDays;
+    expect(
+      await acquirer.chargeMerchantInitiated(mit(pan, 'm1', ntid, '2030-01-01T09:00:00Z'), options),
+    ).toMatchObject({
+      declineReason: 'insufficient_funds',
+      rawCode: '51',
+    });
+    expect(
+      (await acquirer.chargeMerchantInitiated(mit(pan, 'm2', ntid, '2030-01-02T09:00:00Z'), options)).status,
+    ).toBe('declined');
+    expect(
+      (await acquirer.chargeMerchantInitiated(mit(pan, 'm3', ntid, '2030-01-03T09:00:00Z'), options)).status,
+    ).toBe('succeeded');
+  });
+
+  it('declines the lost card’s merchant-initiated charges as account_blocked and loses the timeout card’s answer', async () => {
+    const acquirer = createCardAcquirerSimulator();
+    const lost = await acquirer.authorize(verify(pans.merchantInitiatedLost, 'v2'), options);
+    const lossy = await acquirer.authorize(verify(pans.merchantInitiatedAnswerLost, 'v3'), options);
+    if (lost.status !== 'succeeded' || lossy.status !== 'succeeded')
+      throw new Error('verifications should succeed');
+    expect(
+      await acquirer.chargeMerchantInitiated(
+        mit(pans.merchantInitiatedLost, 'm4', lost.data.networkTransactionId, '2030-01-01T00:00:00Z'),
+        options,
+      ),
+    ).toMatchObject({ status: 'declined', declineReason: 'account_blocked', rawCode: '41' });
+    const answer = await acquirer.chargeMerchantInitiated(
+      mit(pans.merchantInitiatedAnswerLost, 'm5', lossy.data.networkTransactionId, '2030-01-01T00:00:00Z'),
+      options,
+    );
+    expect(answer).toMatchObject({ status: 'unknown', rawCode: 'TIMEOUT' });
+    expect((await acquirer.status({ reference: 'm5' }, options)).status).toBe('succeeded');
+  });
+});
