@@ -13,6 +13,7 @@ const usage = `Usage: payloom <command>
   demo-credentials [--json]                  print the demo merchant's credentials
   operator create-key [--name NAME]          create an operator API key (printed once)
   ledger verify                              recompute balances from entries; exit 1 on any difference
+  vault rotate-key                           re-wrap the card vault's data keys under the current master key
   help                                       this text
 
 Settings come from the environment; see README.md ("Settings").
