@@ -5,6 +5,7 @@ import type { DatabaseHandle } from './core/db/db.js';
 import { migrate } from './core/db/migrate.js';
 import { verifyLedger } from './core/ledger/verify.js';
 import { productCommand } from './products/index.js';
+import { operatorCreateUser } from './portal/operator-command.js';
 
 /**
  * CLI commands that use the database. They run either in the CLI's own process or, when a server owns
@@ -61,7 +62,12 @@ export async function runDatabaseCommand(
       );
     }
     case 'operator': {
-      if (rest[0] !== 'create-key') return fail('usage: payloom operator create-key [--name NAME]\n');
+      if (rest[0] === 'create-user') return operatorCreateUser(rest.slice(1), ctx);
+      if (rest[0] !== 'create-key') {
+        return fail(
+          'usage: payloom operator create-key [--name NAME]\n       payloom operator create-user --email EMAIL [--role admin|support] [--totp|--no-totp]\n',
+        );
+      }
       const nameIndex = rest.indexOf('--name');
       const keyName = nameIndex >= 0 ? (rest[nameIndex + 1] ?? 'cli') : 'cli';
       const key = await issueOperatorKey(ctx.database.db, keyName);

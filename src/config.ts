@@ -29,6 +29,12 @@ export interface Config {
   readonly smsGateway: 'sandbox' | 'smpp';
   readonly smpp: { host: string; port: number; tls: boolean; systemId: string; password: Secret } | undefined;
   readonly smsSender: string;
+  /** Mail gateway for sign-up, reset and invitation mail: `sandbox` keeps it in the outbox. */
+  readonly mailGateway: 'sandbox' | 'smtp';
+  readonly smtp:
+    | { host: string; port: number; secure: boolean; user: string | undefined; password: Secret | undefined }
+    | undefined;
+  readonly mailFrom: string;
   readonly smsLimits: { perMsisdnPerDay: number; perPrefixPerDay: number; perMerchantPerDay: number };
   /** Master key for derived keys (PIN pepper, MSISDN encryption); unset: generated and kept in the database. */
   readonly secretKey: Secret | undefined;
@@ -87,6 +93,9 @@ export function loadConfig(env: Env = process.env, portOverride?: number): Confi
     smsGateway: oneOf(env, 'PAYLOOM_SMS_GATEWAY', ['sandbox', 'smpp'], 'sandbox'),
     smpp: smppUrl(nonEmpty(env.PAYLOOM_SMPP_URL)),
     smsSender: nonEmpty(env.PAYLOOM_SMS_SENDER) ?? 'Payloom',
+    mailGateway: oneOf(env, 'PAYLOOM_MAIL_GATEWAY', ['sandbox', 'smtp'], 'sandbox'),
+    smtp: smtpUrl(nonEmpty(env.PAYLOOM_SMTP_URL)),
+    mailFrom: nonEmpty(env.PAYLOOM_MAIL_FROM) ?? 'Payloom <no-reply@payloom.invalid>',
     secretKey: secretKey(nonEmpty(env.PAYLOOM_SECRET_KEY)),
     vaultMasterKey: vaultMasterKey(nonEmpty(env.PAYLOOM_VAULT_MASTER_KEY)),
     pinLimits: {
@@ -106,6 +115,11 @@ export function loadConfig(env: Env = process.env, portOverride?: number): Confi
   if (config.smsGateway === 'smpp' && !config.smpp) {
     throw new ConfigError(
       'PAYLOOM_SMS_GATEWAY=smpp needs PAYLOOM_SMPP_URL (smpp://system_id:password@host:port)',
+    );
+  }
+  if (config.mailGateway === 'smtp' && !config.smtp) {
+    throw new ConfigError(
+      'PAYLOOM_MAIL_GATEWAY=smtp needs PAYLOOM_SMTP_URL (smtp://user:password@host:port)',
     );
   }
   if (config.smsSender.length > 11 && !/^\+?\d{1,16}$/.test(config.smsSender)) {
@@ -144,6 +158,27 @@ function smppUrl(raw: string | undefined): Config['smpp'] {
     tls: url.protocol === 'smpps:',
     systemId: decodeURIComponent(url.username),
     password: new Secret(decodeURIComponent(url.password)),
+  };
+}
+
+/** `smtp://user:password@host:port` (STARTTLS when offered) or `smtps://` (implicit TLS). */
+function smtpUrl(raw: string | undefined): Config['smtp'] {
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('PAYLOOM_SMTP_URL is not a URL (smtp://user:password@host:port)');
+  }
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:')
+    throw new ConfigError('PAYLOOM_SMTP_URL must start with smtp:// or smtps://');
+  const secure = url.protocol === 'smtps:';
+  return {
+    host: url.hostname,
+    port: url.port ? Number(url.port) : secure ? 465 : 587,
+    secure,
+    user: url.username ? decodeURIComponent(url.username) : undefined,
+    password: url.password ? new Secret(decodeURIComponent(url.password)) : undefined,
   };
 }
 

@@ -1,3 +1,4 @@
+import fastifyCookie from '@fastify/cookie';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -27,6 +28,8 @@ import { principalActor, principalScope, type AuthRequirement } from './principa
 import { sendProblem, toAppError } from './problem.js';
 import { validatorCompiler } from './validation.js';
 import { registerRoutes } from './routes/index.js';
+import { authenticateSession } from '../portal/session-auth.js';
+import { registerPortal } from '../portal/register.js';
 
 export interface AppContext {
   readonly config: Config;
@@ -143,6 +146,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
 
+  await app.register(fastifyCookie);
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
     await authenticate(request, requirementOf(request), ctx);
@@ -214,6 +218,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   );
 
   await registerRoutes(app, { ...ctx, metrics });
+  await registerPortal(app, { ...ctx, metrics });
   return app;
 }
 
@@ -235,6 +240,14 @@ async function authenticate(
 ): Promise<void> {
   if (requirement === 'public') return;
   const header = request.headers.authorization;
+  if (header === undefined) {
+    // No credential: a signed-in person's session cookie (with CSRF on writes), same authorization.
+    const principal = await authenticateSession(request, requirement, ctx);
+    if (principal) {
+      request.principal = principal;
+      return;
+    }
+  }
   const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
   const token = match?.[1];
   if (!token) throw new AppError('unauthenticated', 'Send the API key as `Authorization: Bearer <key>`.');

@@ -1,13 +1,22 @@
 import type { Environment } from '../core/db/schema.js';
+import type { UserRole } from '../core/users/schema.js';
+
+/** A signed-in person (portal or console session cookie) rather than an API key. */
+export interface SessionUser {
+  readonly userId: string;
+  readonly role: UserRole;
+}
 
 /** Who is calling. Operators act across merchants; a merchant credential is bound to one environment. */
 export type Principal =
-  | { readonly kind: 'operator'; readonly operatorKeyId: string }
+  | { readonly kind: 'operator'; readonly operatorKeyId: string; readonly user?: SessionUser }
   | {
       readonly kind: 'merchant';
       readonly merchantId: string;
       readonly environment: Environment;
+      /** The API key's id, or the signed-in user's id (the audit log's actor either way). */
       readonly credentialId: string;
+      readonly user?: SessionUser;
     };
 
 export type AuthRequirement = 'public' | 'operator' | 'merchant' | 'any';
@@ -23,6 +32,10 @@ declare module 'fastify' {
     auth?: AuthRequirement;
     /** The object id an audit row names, taken from a path parameter. */
     auditTarget?: string;
+    /** With a session cookie: only this role may call it (owners manage team and production access). */
+    sessionRole?: 'owner' | 'admin';
+    /** With a session cookie: allowed before the user's email is verified (sign-out, resend, TOTP). */
+    allowUnverified?: boolean;
   }
 }
 

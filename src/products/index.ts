@@ -1,5 +1,6 @@
 import type { CommandContext, CommandOutput } from '../commands.js';
-import type { Tx } from '../core/db/db.js';
+import type { Executor, Tx } from '../core/db/db.js';
+import type { Dialect, Environment, Product } from '../core/db/schema.js';
 import type { JobHandler } from '../core/jobs/runner.js';
 import type { KeyRing } from '../core/secrets/keys.js';
 import type { EventFormat } from '../core/webhooks/dispatch.js';
@@ -29,6 +30,84 @@ export interface ProductModule {
   readonly schedules?: readonly ProductSchedule[];
   /** CLI commands that use the database, by first word: `payloom <name> ...` (e.g. `vault`). */
   readonly commands?: Readonly<Record<string, ProductCommand>>;
+  /** How the product appears in the developer portal (src/portal): its pages render from this alone. */
+  readonly portal?: ProductPortalEntry;
+}
+
+/**
+ * A product's developer-portal entry: documentation, the credential shape a subscription gets, and the
+ * Try It methods (requests against the product's own API, with examples). `{{name}}` placeholders in
+ * Try It headers and bodies are filled with the subscription's credential fields (`secret`, `username`,
+ * `password`) in the browser and with `exampleValues` on the server.
+ */
+export interface ProductPortalEntry {
+  readonly product: Product;
+  readonly title: string;
+  readonly summary: string;
+  /** The product README, relative to the package root; rendered with marked. */
+  readonly readmePath: string;
+  /** The tag of the product's operations in /openapi.json (its API reference). */
+  readonly openApiTag: string;
+  /** The dialect whose credentials a subscription gets, and the fields shown once. */
+  readonly dialect: Dialect;
+  readonly credentialFields: readonly PortalCredentialField[];
+  /** Where the product's API lives per environment (Try It prefixes method paths with it). */
+  readonly basePath: Readonly<Record<Environment, string>>;
+  readonly tryIt: readonly TryItMethod[];
+  /**
+   * Run when a subscription's credentials are issued (same transaction), e.g. to create a default
+   * object the examples need; returns values for `{{placeholders}}` in examples.
+   */
+  exampleValues?(
+    db: Executor,
+    scope: { merchantId: string; environment: Environment },
+  ): Promise<Record<string, string | number>>;
+  prepare?(tx: Tx, scope: { merchantId: string; environment: Environment }): Promise<void>;
+  /** What the operator console shows for this product: connector configuration and capabilities. */
+  readonly console?: ProductConsoleEntry;
+  /** Payer-simulation actions the sandbox tools page offers for this product (links to hosted pages). */
+  readonly payerSimulation?: readonly {
+    readonly label: string;
+    readonly href: string;
+    readonly description: string;
+  }[];
+}
+
+export interface ProductConsoleEntry {
+  /** Connector configuration objects (e.g. carriers): listed, created and edited through these routes. */
+  readonly connectors?: {
+    readonly title: string;
+    /** Operator GET (list, `{data: [...]}`) and POST (create) path; `PATCH {path}/{id}` edits one. */
+    readonly path: string;
+    /** A valid creation body, pre-filled in the console's form. */
+    readonly exampleCreate: unknown;
+    /** Fields shown as columns in the list. */
+    readonly columns: readonly string[];
+  };
+  /** Per-merchant capabilities that need an operator: `METHOD path` with `{environment, allowed}`. */
+  readonly capabilities?: readonly {
+    readonly label: string;
+    readonly httpMethod: 'POST' | 'PUT';
+    readonly description: string;
+    /** With `{merchantId}` in it. */
+    readonly path: string;
+  }[];
+}
+
+export interface PortalCredentialField {
+  readonly key: 'secret' | 'username' | 'password' | 'public_id';
+  readonly label: string;
+}
+
+export interface TryItMethod {
+  /** Method name as the product documents it, e.g. `PinGenerateWithParams`. */
+  readonly name: string;
+  readonly httpMethod: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Path after `basePath`, e.g. `/PinGenerateWithParams`. */
+  readonly path: string;
+  readonly summary: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly exampleBody?: unknown;
 }
 
 export interface ProductWorkerServices extends WorkerServices {
@@ -59,6 +138,10 @@ export function productJobHandlers(services: ProductWorkerServices): [string, Jo
   return productModules.flatMap((m) =>
     [...(m.jobHandlers?.(services) ?? [])].map(([q, h]): [string, JobHandler] => [q, h]),
   );
+}
+
+export function productPortalEntries(): ProductPortalEntry[] {
+  return productModules.flatMap((m) => (m.portal ? [m.portal] : []));
 }
 
 export const productSchedules: readonly ProductSchedule[] = productModules.flatMap((m) => m.schedules ?? []);

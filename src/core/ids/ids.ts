@@ -21,6 +21,8 @@ export const idPrefixes = {
   sms: 'sms',
   pinSession: 'pin',
   carrier: 'car',
+  user: 'usr',
+  mail: 'mail',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;
