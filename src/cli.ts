@@ -12,6 +12,8 @@ const usage = `Usage: payloom <command>
   migrate                                    apply database migrations
   demo-credentials [--json]                  print the demo merchant's credentials
   operator create-key [--name NAME]          create an operator API key (printed once)
+  operator create-user --email E [--role admin|support] [--totp]
+                                             create a console user (prints a one-time password)
   ledger verify                              recompute balances from entries; exit 1 on any difference
   vault rotate-key                           re-wrap the card vault's data keys under the current master key
   help                                       this text
