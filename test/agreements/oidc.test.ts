@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../harness.js';
+import { createOauthClient } from '../../src/products/agreements/tokens.js';
 import { MobilePayClient, type AgrDemo } from './helpers.js';
 
 let t: TestApp;
@@ -17,6 +18,30 @@ const form = (fields: Record<string, string>) => ({
   headers: { 'content-type': 'application/x-www-form-urlencoded' },
   payload: new URLSearchParams(fields).toString(),
 });
+
+/** A browser: follows nothing by itself, keeps the cookies oidc-provider sets. */
+const browser = () => {
+  const jar = new Map<string, string>();
+  const go = async (method: string, url: string, fields?: Record<string, string>) => {
+    const path = url.startsWith('http') ? url.slice(t.config.baseUrl.length) : url;
+    const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+    const res = await t.request(method, path, {
+      headers: {
+        ...(cookie ? { cookie } : {}),
+        ...(fields ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+      },
+      ...(fields ? { payload: new URLSearchParams(fields).toString() } : {}),
+    });
+    const set = res.headers['set-cookie'];
+    for (const line of Array.isArray(set) ? set : set ? [set] : []) {
+      const [pair] = line.split(';');
+      const at = (pair ?? '').indexOf('=');
+      jar.set((pair ?? '').slice(0, at), (pair ?? '').slice(at + 1));
+    }
+    return res;
+  };
+  return go;
+};
 
 describe('agreements: OpenID Connect (authorization code + PKCE, refresh tokens)', () => {
   it('discovery names the endpoints; the demo credentials carry the documented keys', async () => {
@@ -59,28 +84,6 @@ describe('agreements: OpenID Connect (authorization code + PKCE, refresh tokens)
     };
     // oidc-provider's flow: authorize -> 303 to Payloom's consent page (the interaction, bound to the
     // browser by cookies) -> the merchant's decision -> 303 back to authorize -> 303 to the integrator.
-    const browser = () => {
-      const jar = new Map<string, string>();
-      const go = async (method: string, url: string, fields?: Record<string, string>) => {
-        const path = url.startsWith('http') ? url.slice(t.config.baseUrl.length) : url;
-        const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-        const res = await t.request(method, path, {
-          headers: {
-            ...(cookie ? { cookie } : {}),
-            ...(fields ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
-          },
-          ...(fields ? { payload: new URLSearchParams(fields).toString() } : {}),
-        });
-        const set = res.headers['set-cookie'];
-        for (const line of Array.isArray(set) ? set : set ? [set] : []) {
-          const [pair] = line.split(';');
-          const at = (pair ?? '').indexOf('=');
-          jar.set((pair ?? '').slice(0, at), (pair ?? '').slice(at + 1));
-        }
-        return res;
-      };
-      return go;
-    };
     const startConsent = async () => {
       const go = browser();
       const started = await go('GET', `/subscriptions/oidc/connect/authorize?${new URLSearchParams(params)}`);
@@ -198,6 +201,65 @@ describe('agreements: OpenID Connect (authorization code + PKCE, refresh tokens)
     );
     expect(payload).toMatchObject({ sub: t.demo.merchantId, nonce: 'n-1' });
     void createRemoteJWKSet;
+  });
+
+  it("the vendor's hybrid flow: code id_token in the fragment for a client with https redirect URIs", async () => {
+    const client = await createOauthClient(t.database.handle.db, {
+      merchantId: t.demo.merchantId,
+      environment: 'sandbox',
+      name: 'Hybrid integrator',
+      redirectUris: ['https://integrator.example/cb'],
+    });
+    const verifier = randomBytes(32).toString('base64url');
+    const go = browser();
+    const started = await go(
+      'GET',
+      `/subscriptions/oidc/connect/authorize?${new URLSearchParams({
+        client_id: client.clientId,
+        redirect_uri: 'https://integrator.example/cb',
+        response_type: 'code id_token',
+        response_mode: 'fragment',
+        scope: 'openid offline_access subscriptions',
+        state: 'st-h',
+        nonce: 'n-h',
+        code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+        code_challenge_method: 'S256',
+      })}`,
+    );
+    expect(started.status, started.text).toBe(303);
+    const decided = await go('POST', started.headers.location as string, {
+      api_key: t.demo.native.apiKey,
+      decision: 'allow',
+    });
+    expect(decided.status).toBe(303);
+    const done = await go('GET', decided.headers.location as string);
+    expect(done.status).toBe(303);
+    const fragment = new URLSearchParams(new URL(done.headers.location as string).hash.slice(1));
+    expect(fragment.get('state')).toBe('st-h');
+    const jwks = (await t.request('GET', '/subscriptions/oidc/.well-known/jwks')).body;
+    const { importJWK } = await import('jose');
+    const { payload } = await jwtVerify(
+      fragment.get('id_token') ?? '',
+      await importJWK(jwks.keys[0], 'EdDSA'),
+      {
+        issuer: `${t.config.baseUrl}/subscriptions/oidc`,
+        audience: client.clientId,
+      },
+    );
+    expect(payload).toMatchObject({ sub: t.demo.merchantId, nonce: 'n-h' });
+    const redeemed = await t.request('POST', '/subscriptions/oidc/connect/token', {
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: fragment.get('code') ?? '',
+        redirect_uri: 'https://integrator.example/cb',
+        code_verifier: verifier,
+        client_id: client.clientId,
+        client_secret: client.clientSecret,
+      }).toString(),
+    });
+    expect(redeemed.status, redeemed.text).toBe(200);
+    expect(typeof redeemed.body.refresh_token).toBe('string');
   });
 
   it('rejects bad client secrets, unknown grants and unknown refresh tokens', async () => {
