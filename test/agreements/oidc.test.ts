@@ -58,6 +58,8 @@ describe('agreements: OpenID Connect (authorization code + PKCE, refresh tokens)
       ].sort(),
     );
     const doc = await t.request('GET', new URL(demo.discoveryEndpoint).pathname);
+    expect(doc.status).toBe(200);
+    expect(doc.headers['x-request-id']).toMatch(/^req_/);
     expect(doc.body.token_endpoint).toBe(`${t.config.baseUrl}/subscriptions/oidc/connect/token`);
     expect(doc.body.issuer).toBe(`${t.config.baseUrl}/subscriptions/oidc`);
     expect(doc.body.authorization_endpoint).toBe(`${t.config.baseUrl}/subscriptions/oidc/connect/authorize`);

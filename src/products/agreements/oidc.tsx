@@ -299,6 +299,8 @@ export async function oidcMount(app: FastifyInstance, provider: Provider, baseUr
   app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
   const route = async (request: FastifyRequest, reply: FastifyReply) => {
     reply.hijack();
+    // Fastify writes nothing for a hijacked reply: keep the request id every response carries.
+    reply.raw.setHeader('x-request-id', request.id);
     const raw = request.raw as FastifyRequest['raw'] & { originalUrl?: string };
     const url = raw.url ?? '/';
     let relative = url.slice(oidcPath.length) || '/';
