@@ -85,5 +85,8 @@ declare module 'oidc-provider' {
     class InvalidGrant extends OIDCProviderError {
       constructor(detail?: string);
     }
+    class InvalidTarget extends OIDCProviderError {
+      constructor(detail?: string);
+    }
   }
 }

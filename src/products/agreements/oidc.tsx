@@ -223,7 +223,7 @@ export function createOidcProvider(input: {
         defaultResource: async () => subscriptionsResource,
         useGrantedResource: async () => true,
         getResourceServerInfo: async (_ctx: unknown, resource: string) => {
-          if (resource !== subscriptionsResource) throw new errors.InvalidGrant('unknown resource');
+          if (resource !== subscriptionsResource) throw new errors.InvalidTarget('unknown resource');
           return {
             scope: 'subscriptions',
             audience: accessTokenAudience,
