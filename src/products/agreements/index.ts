@@ -7,8 +7,10 @@ import { callbackAuthPurpose, flushPaymentCallbacks, mobilePayCallbackFormat } f
 import { dialectRoutes, type AgreementsDeps } from './routes.js';
 import { sandboxRoutes } from './sandbox.js';
 import * as svc from './service.js';
-import { createOauthClient, issueRefreshToken, signingKeyPurpose, signingKeys } from './tokens.js';
-import { landingRoutes, oidcRoutes } from './web.js';
+import { randomBase62 } from '../../core/secrets/secrets.js';
+import { consentRoutes, createOidcProvider, oidcMount, oidcPath, seedRefreshToken } from './oidc.js';
+import { createOauthClient, signingKeyPurpose, signingKeys } from './tokens.js';
+import { landingRoutes } from './web.js';
 import { agreementsOpenApi } from './openapi.js';
 
 /**
@@ -21,7 +23,7 @@ export function agreementsDeps(ctx: RouteContext): AgreementsDeps {
   return {
     ctx,
     keys: signingKeys(ctx.keys.derive(signingKeyPurpose)),
-    issuer: `${ctx.config.baseUrl}/subscriptions/oidc`,
+    issuer: `${ctx.config.baseUrl}${oidcPath}`,
     authKey: ctx.keys.derive(callbackAuthPurpose),
     wallet: sandboxConnectors().payerWallet,
   };
@@ -34,7 +36,14 @@ export const agreements: ProductModule = {
     const deps = agreementsDeps(ctx);
     await app.register(async (scope) => dialectRoutes(scope, deps), { prefix: '/subscriptions' });
     await app.register(async (scope) => landingRoutes(scope, deps));
-    await app.register(async (scope) => oidcRoutes(scope, deps));
+    const provider = createOidcProvider({
+      issuer: deps.issuer,
+      db: ctx.database.db,
+      keys: deps.keys,
+      keyRing: ctx.keys,
+    });
+    await app.register(async (scope) => oidcMount(scope, provider, ctx.config.baseUrl));
+    await app.register(async (scope) => consentRoutes(scope, provider, ctx.database.db));
     app.get('/subscriptions/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () =>
       agreementsOpenApi(`${ctx.config.baseUrl}/subscriptions`),
     );
@@ -60,14 +69,15 @@ export const agreements: ProductModule = {
       name: 'Demo integrator',
       redirectUris: ['https://example.com/callback', 'http://localhost/callback'],
     });
-    const refreshToken = await issueRefreshToken(tx, {
+    const refreshToken = await seedRefreshToken(tx, {
       clientId: client.clientId,
       merchantId,
-      environment,
       scope: 'openid offline_access subscriptions',
+      id: () => randomBase62(43),
+      lifetimeSeconds: 10 * 365 * 24 * 3600,
     });
     return {
-      discoveryEndpoint: `${baseUrl}/subscriptions/oidc/.well-known/openid-configuration`,
+      discoveryEndpoint: `${baseUrl}${oidcPath}/.well-known/openid-configuration`,
       apiEndpoint: `${baseUrl}/subscriptions`,
       providerId: provider.id,
       clientId: client.clientId,

@@ -146,18 +146,3 @@ export function ConsentPage(props: {
     </Page>
   );
 }
-
-export function FormPostPage(props: { action: string; fields: Record<string, string> }) {
-  return (
-    <Page title="Continue">
-      <form method="post" action={props.action}>
-        {Object.entries(props.fields).map(([name, value]) => (
-          <input type="hidden" name={name} value={value} />
-        ))}
-        <button type="submit" class="accept">
-          Continue
-        </button>
-      </form>
-    </Page>
-  );
-}

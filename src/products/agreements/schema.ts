@@ -40,26 +40,15 @@ export interface AgrOauthClientsTable {
   created_at: Generated<Date>;
 }
 
-export interface AgrAuthCodesTable {
-  code_hash: Buffer;
-  client_id: string;
-  merchant_id: string;
-  redirect_uri: string;
-  code_challenge: string;
-  scope: string;
-  nonce: string | null;
-  expires_at: Date;
-  used_at: Date | null;
-}
-
-export interface AgrRefreshTokensTable {
-  token_hash: Buffer;
-  client_id: string;
-  merchant_id: string;
-  environment: Environment;
-  scope: string;
-  created_at: Generated<Date>;
-  revoked_at: Date | null;
+/** oidc-provider's Adapter storage (db/migrations/0016_oidc_provider.sql). */
+export interface AgrOidcPayloadsTable {
+  model: string;
+  id_hash: string;
+  payload: ColumnType<Record<string, unknown>, string, string>;
+  grant_id: string | null;
+  uid: string | null;
+  expires_at: Date | null;
+  consumed_at: Date | null;
 }
 
 export type AgreementStatus = 'Pending' | 'Accepted' | 'Rejected' | 'Expired' | 'Canceled';
@@ -182,8 +171,7 @@ export interface AgrCallbackQueueTable {
 export type AgrTables = {
   agr_providers: AgrProvidersTable;
   agr_oauth_clients: AgrOauthClientsTable;
-  agr_auth_codes: AgrAuthCodesTable;
-  agr_refresh_tokens: AgrRefreshTokensTable;
+  agr_oidc_payloads: AgrOidcPayloadsTable;
   agr_agreements: AgrAgreementsTable;
   agr_one_offs: AgrOneOffsTable;
   agr_payment_requests: AgrPaymentRequestsTable;

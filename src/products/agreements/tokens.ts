@@ -1,26 +1,25 @@
-import { createHash, createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
-import { jwtVerify, SignJWT, type JWK } from 'jose';
-import { sql } from 'kysely';
+import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { jwtVerify, type JWK } from 'jose';
 import type { Executor } from '../../core/db/db.js';
 import type { Environment } from '../../core/db/schema.js';
-import { hashSecret, randomBase62, sameSecretHash } from '../../core/secrets/secrets.js';
+import { hashSecret, randomBase62 } from '../../core/secrets/secrets.js';
+import { accessTokenAudience } from './oidc.js';
 import { agr } from './schema.js';
 
 /**
- * OAuth 2.0 / OpenID Connect tokens of the dialect (vendor-apis.md §4.1, era B): authorization codes
- * (single use, 5 minutes, PKCE S256), refresh tokens per merchant and integrator client (stored as
- * hashes, revocable, not rotated), and short-lived access tokens: JWTs signed with an Ed25519 key derived
- * from the master key (jose signs and verifies; no JWT code of our own). See docs/adr/0011-agreements.md.
+ * The keys and the verification side of the dialect's OAuth 2.0 / OpenID Connect (vendor-apis.md §4.1,
+ * era B). oidc-provider (oidc.tsx) issues codes, refresh tokens and JWT access tokens signed with an
+ * Ed25519 key derived from the master key, so every api process signs alike; the API routes verify
+ * the access tokens here with jose against the same key. See docs/adr/0011-agreements.md.
  */
-export const accessTokenTtlSeconds = 300;
-export const authCodeTtlSeconds = 300;
-export const scopesSupported = ['openid', 'offline_access', 'subscriptions'] as const;
 export const signingKeyPurpose = 'agreements:oidc-signing';
 
 export interface SigningKeys {
   readonly privateKey: KeyObject;
   readonly publicKey: KeyObject;
   readonly publicJwk: JWK;
+  /** The private JWK handed to oidc-provider as its JWKS. */
+  readonly privateJwk: JWK;
   readonly kid: string;
 }
 
@@ -34,7 +33,14 @@ export function signingKeys(seed: Buffer): SigningKeys {
     .update(exported.x ?? '')
     .digest('base64url')
     .slice(0, 16);
-  return { privateKey, publicKey, publicJwk: { ...exported, kid, alg: 'EdDSA', use: 'sig' }, kid };
+  const privateJwk = privateKey.export({ format: 'jwk' }) as JWK;
+  return {
+    privateKey,
+    publicKey,
+    publicJwk: { ...exported, kid, alg: 'EdDSA', use: 'sig' },
+    privateJwk: { ...privateJwk, kid, alg: 'EdDSA', use: 'sig' },
+    kid,
+  };
 }
 
 export interface AccessClaims {
@@ -42,37 +48,6 @@ export interface AccessClaims {
   environment: Environment;
   clientId: string;
   scope: string;
-}
-
-export async function signAccessToken(
-  keys: SigningKeys,
-  issuer: string,
-  claims: AccessClaims,
-): Promise<string> {
-  return new SignJWT({ env: claims.environment, scope: claims.scope, client_id: claims.clientId })
-    .setProtectedHeader({ alg: 'EdDSA', kid: keys.kid, typ: 'at+jwt' })
-    .setIssuer(issuer)
-    .setAudience('subscriptions')
-    .setSubject(claims.merchantId)
-    .setIssuedAt()
-    .setJti(randomBase62(16))
-    .setExpirationTime(`${accessTokenTtlSeconds}s`)
-    .sign(keys.privateKey);
-}
-
-export async function signIdToken(
-  keys: SigningKeys,
-  issuer: string,
-  input: { merchantId: string; clientId: string; nonce: string | null },
-): Promise<string> {
-  return new SignJWT(input.nonce ? { nonce: input.nonce } : {})
-    .setProtectedHeader({ alg: 'EdDSA', kid: keys.kid })
-    .setIssuer(issuer)
-    .setAudience(input.clientId)
-    .setSubject(input.merchantId)
-    .setIssuedAt()
-    .setExpirationTime(`${accessTokenTtlSeconds}s`)
-    .sign(keys.privateKey);
 }
 
 export async function verifyAccessToken(
@@ -83,7 +58,7 @@ export async function verifyAccessToken(
   try {
     const { payload } = await jwtVerify(token, keys.publicKey, {
       issuer,
-      audience: 'subscriptions',
+      audience: accessTokenAudience,
       algorithms: ['EdDSA'],
       typ: 'at+jwt',
     });
@@ -118,90 +93,4 @@ export async function createOauthClient(
     })
     .execute();
   return { clientId, clientSecret };
-}
-
-export async function authenticateClient(db: Executor, clientId: string, clientSecret: string) {
-  const row = await agr(db)
-    .selectFrom('agr_oauth_clients')
-    .selectAll()
-    .where('client_id', '=', clientId)
-    .executeTakeFirst();
-  if (!row || !sameSecretHash(row.secret_hash, hashSecret(clientSecret))) return undefined;
-  return row;
-}
-
-export async function issueRefreshToken(
-  db: Executor,
-  input: { clientId: string; merchantId: string; environment: Environment; scope: string },
-): Promise<string> {
-  const token = randomBase62(48);
-  await agr(db)
-    .insertInto('agr_refresh_tokens')
-    .values({
-      token_hash: hashSecret(token),
-      client_id: input.clientId,
-      merchant_id: input.merchantId,
-      environment: input.environment,
-      scope: input.scope,
-      revoked_at: null,
-    })
-    .execute();
-  return token;
-}
-
-export async function findRefreshToken(db: Executor, clientId: string, token: string) {
-  return agr(db)
-    .selectFrom('agr_refresh_tokens')
-    .selectAll()
-    .where('token_hash', '=', hashSecret(token))
-    .where('client_id', '=', clientId)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
-}
-
-export async function issueAuthCode(
-  db: Executor,
-  input: {
-    clientId: string;
-    merchantId: string;
-    redirectUri: string;
-    codeChallenge: string;
-    scope: string;
-    nonce: string | null;
-  },
-): Promise<string> {
-  const code = randomBytes(32).toString('base64url');
-  await agr(db)
-    .insertInto('agr_auth_codes')
-    .values({
-      code_hash: hashSecret(code),
-      client_id: input.clientId,
-      merchant_id: input.merchantId,
-      redirect_uri: input.redirectUri,
-      code_challenge: input.codeChallenge,
-      scope: input.scope,
-      nonce: input.nonce,
-      expires_at: sql<Date>`now() + make_interval(secs => ${authCodeTtlSeconds})`,
-      used_at: null,
-    })
-    .execute();
-  return code;
-}
-
-/** Redeems a code once (a guarded UPDATE: two concurrent redemptions cannot both succeed). */
-export async function redeemAuthCode(db: Executor, clientId: string, code: string) {
-  return agr(db)
-    .updateTable('agr_auth_codes')
-    .set({ used_at: sql<Date>`now()` })
-    .where('code_hash', '=', hashSecret(code))
-    .where('client_id', '=', clientId)
-    .where('used_at', 'is', null)
-    .where('expires_at', '>', sql<Date>`now()`)
-    .returningAll()
-    .executeTakeFirst();
-}
-
-export function pkceMatches(verifier: string, challenge: string): boolean {
-  if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) return false;
-  return createHash('sha256').update(verifier).digest('base64url') === challenge;
 }
