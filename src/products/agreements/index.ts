@@ -10,6 +10,7 @@ import * as svc from './service.js';
 import { createOauthClient, issueRefreshToken, signingKeyPurpose, signingKeys } from './tokens.js';
 import { landingRoutes, oidcRoutes } from './web.js';
 import { agreementsOpenApi } from './openapi.js';
+import { agreementsPortal } from './portal.js';
 
 /**
  * The batch job looks for due payment-callback batches this often; each provider's own
@@ -78,6 +79,7 @@ export const agreements: ProductModule = {
     };
   },
   callbackFormats: (keys) => [mobilePayCallbackFormat(keys.derive(callbackAuthPurpose))],
+  portal: agreementsPortal,
   jobHandlers: (services) => {
     const wallet = sandboxConnectors().payerWallet;
     void services;
