@@ -668,6 +668,11 @@ export function portalApiRoutes(app: App, ctx: RouteContext, services: PortalSer
           201: Type.Object({
             credential: IssuedCredential,
             example_values: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()])),
+            fields: Type.Optional(
+              Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]), {
+                description: "The product's further credential fields (e.g. an OAuth client), shown once.",
+              }),
+            ),
           }),
           ...commonErrors,
         },
@@ -689,7 +694,12 @@ export function portalApiRoutes(app: App, ctx: RouteContext, services: PortalSer
         if (!entry) throw new AppError('not_found', `The portal has no entry for ${access.product}.`);
         const scope = { merchantId: principal.merchantId, environment: principal.environment };
         await entry.prepare?.(tx, scope);
-        const issued = await issueCredential(tx, { ...scope, dialect: entry.dialect, name: access.name });
+        const custom = entry.issueCredentials
+          ? await entry.issueCredentials(tx, { ...scope, name: access.name, baseUrl: ctx.config.baseUrl })
+          : undefined;
+        const issued =
+          custom?.issued ??
+          (await issueCredential(tx, { ...scope, dialect: entry.dialect, name: access.name }));
         return {
           status: 201,
           body: {
@@ -700,6 +710,7 @@ export function portalApiRoutes(app: App, ctx: RouteContext, services: PortalSer
               ...(issued.password ? { password: issued.password.reveal() } : {}),
             },
             example_values: (await entry.exampleValues?.(tx, scope)) ?? {},
+            ...(custom ? { fields: custom.fields } : {}),
           },
         };
       }),

@@ -1,4 +1,5 @@
 import type { CommandContext, CommandOutput } from '../commands.js';
+import type { IssuedCredential } from '../core/credentials/credentials.js';
 import type { Executor, Tx } from '../core/db/db.js';
 import type { Dialect, Environment, Product } from '../core/db/schema.js';
 import type { JobHandler } from '../core/jobs/runner.js';
@@ -37,8 +38,10 @@ export interface ProductModule {
 /**
  * A product's developer-portal entry: documentation, the credential shape a subscription gets, and the
  * Try It methods (requests against the product's own API, with examples). `{{name}}` placeholders in
- * Try It headers and bodies are filled with the subscription's credential fields (`secret`, `username`,
- * `password`) in the browser and with `exampleValues` on the server.
+ * Try It paths, headers and bodies are filled with the subscription's credential fields (`secret`,
+ * `username`, `password` and any `issueCredentials` fields) in the browser, with `exampleValues` on the
+ * server, and with values `learn`ed from earlier responses. A body whose `content-type` header is
+ * `application/x-www-form-urlencoded` is sent form-encoded from the example object.
  */
 export interface ProductPortalEntry {
   readonly product: Product;
@@ -63,6 +66,15 @@ export interface ProductPortalEntry {
     scope: { merchantId: string; environment: Environment },
   ): Promise<Record<string, string | number>>;
   prepare?(tx: Tx, scope: { merchantId: string; environment: Environment }): Promise<void>;
+  /**
+   * Issues a subscription's credentials when the product's shape is more than one credential row
+   * (e.g. an OAuth client beside the API key): returns the row issued and the extra fields, shown once
+   * with it and usable as `{{placeholders}}` in Try It. Without it the portal issues one `dialect` row.
+   */
+  issueCredentials?(
+    tx: Tx,
+    input: { merchantId: string; environment: Environment; name: string; baseUrl: string },
+  ): Promise<{ issued: IssuedCredential; fields: Record<string, string | number> }>;
   /** What the operator console shows for this product: connector configuration and capabilities. */
   readonly console?: ProductConsoleEntry;
   /** Payer-simulation actions the sandbox tools page offers for this product (links to hosted pages). */
@@ -95,7 +107,8 @@ export interface ProductConsoleEntry {
 }
 
 export interface PortalCredentialField {
-  readonly key: 'secret' | 'username' | 'password' | 'public_id';
+  /** `secret`, `username`, `password`, `public_id`, or a field `issueCredentials` returns. */
+  readonly key: string;
   readonly label: string;
 }
 
@@ -108,6 +121,13 @@ export interface TryItMethod {
   readonly summary: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly exampleBody?: unknown;
+  /** Overrides the entry's `basePath` for this method (e.g. a token endpoint outside the API). */
+  readonly basePath?: Readonly<Record<Environment, string>>;
+  /**
+   * Values learned from a successful JSON response for later methods' `{{placeholders}}`:
+   * placeholder name → top-level response field (e.g. `{ accessToken: 'access_token' }`).
+   */
+  readonly learn?: Readonly<Record<string, string>>;
 }
 
 export interface ProductWorkerServices extends WorkerServices {

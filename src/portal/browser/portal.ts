@@ -83,8 +83,12 @@ function showProblem(form: HTMLFormElement, problem: Problem, status: number): v
   }
 }
 
-function storeCredential(subscriptionId: string, credential: Record<string, Json>): void {
-  const keep: Record<string, Json> = {};
+function storeCredential(
+  subscriptionId: string,
+  credential: Record<string, Json>,
+  fields: Record<string, Json>,
+): void {
+  const keep: Record<string, Json> = { ...fields };
   for (const key of ['secret', 'username', 'password', 'public_id', 'environment']) {
     if (credential[key] !== undefined) keep[key] = credential[key];
   }
@@ -104,9 +108,10 @@ function readCredential(subscriptionId: string): Record<string, string> | undefi
 function showSecret(form: HTMLFormElement, body: Record<string, Json>): void {
   const target = document.getElementById(form.dataset.secretTarget ?? '') ?? form.parentElement;
   if (!target) return;
-  const credential = (body.credential ?? body) as Record<string, Json>;
+  const extra = (body.fields ?? {}) as Record<string, Json>;
+  const credential = { ...((body.credential ?? body) as Record<string, Json>), ...extra };
   const subscription = form.dataset.subscription;
-  if (subscription) storeCredential(subscription, credential);
+  if (subscription) storeCredential(subscription, credential, extra);
   const labels = JSON.parse(form.dataset.fields ?? '[]') as { key: string; label: string }[];
   const box = document.createElement('div');
   box.className = 'secret-box';
@@ -121,8 +126,9 @@ function showSecret(form: HTMLFormElement, body: Record<string, Json>): void {
         .filter((k) => k === 'secret')
         .map((k) => ({ key: k, label: k }));
   for (const field of fields) {
-    const value = credential[field.key];
-    if (typeof value !== 'string') continue;
+    const raw = credential[field.key];
+    if (typeof raw !== 'string' && typeof raw !== 'number') continue;
+    const value = String(raw);
     const row = document.createElement('div');
     row.className = 'secret-row';
     const label = document.createElement('span');
@@ -244,6 +250,8 @@ interface TryItMethod {
   summary: string;
   headers: Record<string, string>;
   exampleBody?: Json;
+  basePath?: Record<string, string>;
+  learn?: Record<string, string>;
 }
 
 interface TryItData {
@@ -268,6 +276,25 @@ function fill(value: Json, values: Record<string, string | number>): Json {
     return out;
   }
   return value;
+}
+
+/** A JSON object body under a form content type is sent form-encoded (token endpoints want that). */
+function wireBody(headers: Record<string, string>, body: string): string {
+  const typeKey = Object.keys(headers).find((k) => k.toLowerCase() === 'content-type');
+  const type = typeKey === undefined ? '' : (headers[typeKey] ?? '');
+  if (!/application\/x-www-form-urlencoded/i.test(type)) return body;
+  try {
+    const parsed = JSON.parse(body) as Json;
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return body;
+    const form = new URLSearchParams();
+    for (const k of Object.keys(parsed)) {
+      const v = parsed[k] ?? null;
+      form.set(k, typeof v === 'string' ? v : JSON.stringify(v));
+    }
+    return form.toString();
+  } catch {
+    return body;
+  }
 }
 
 function shellQuote(text: string): string {
@@ -299,12 +326,17 @@ function setupTryIt(root: HTMLElement): void {
     const stored = data.subscriptionId && data.enabled ? readCredential(data.subscriptionId) : undefined;
     return { ...data.values, ...(stored ?? {}), ...learned };
   };
+  const urlOf = (method: TryItMethod, v: Record<string, string | number>): string => {
+    const path = fill(method.path, v);
+    const base = method.basePath?.[data.environment] ?? data.basePath;
+    return `${base}${typeof path === 'string' ? path : JSON.stringify(path)}`;
+  };
   const current = () => data.methods.find((m) => m.name === select.value) ?? data.methods[0];
   const render = () => {
     const method = current();
     if (!method) return;
     const v = values();
-    urlBox.textContent = `${method.httpMethod} ${window.location.origin}${data.basePath}${method.path}`;
+    urlBox.textContent = `${method.httpMethod} ${window.location.origin}${urlOf(method, v)}`;
     headersBox.value = JSON.stringify(fill(method.headers, v), null, 2);
     bodyBox.value =
       method.exampleBody === undefined ? '' : JSON.stringify(fill(method.exampleBody, v), null, 2);
@@ -336,10 +368,10 @@ function setupTryIt(root: HTMLElement): void {
     const body = r.body;
     if (!method) return;
     const parts = [
-      `curl -X ${method.httpMethod} ${shellQuote(`${window.location.origin}${data.basePath}${method.path}`)}`,
+      `curl -X ${method.httpMethod} ${shellQuote(`${window.location.origin}${urlOf(method, values())}`)}`,
     ];
     for (const k of Object.keys(headers)) parts.push(`-H ${shellQuote(`${k}: ${headers[k] ?? ''}`)}`);
-    if (body) parts.push(`--data ${shellQuote(body)}`);
+    if (body) parts.push(`--data ${shellQuote(wireBody(headers, body))}`);
     const text = parts.join(' \\\n  ');
     const pre = root.querySelector<HTMLElement>('#tryit-curl-text');
     if (pre) pre.textContent = text;
@@ -352,7 +384,7 @@ function setupTryIt(root: HTMLElement): void {
     const headers = r.headers;
     const body = r.body;
     if (!method) return;
-    const url = `${data.basePath}${method.path}`;
+    const url = urlOf(method, values());
     out.textContent = 'Sending…';
     void (async () => {
       const started = performance.now();
@@ -361,7 +393,7 @@ function setupTryIt(root: HTMLElement): void {
           method: method.httpMethod,
           headers,
           credentials: 'omit',
-          ...(body !== undefined ? { body } : {}),
+          ...(body !== undefined ? { body: wireBody(headers, body) } : {}),
         });
         const text = await response.text();
         const ms = Math.round(performance.now() - started);
@@ -372,6 +404,13 @@ function setupTryIt(root: HTMLElement): void {
           for (const key of ['pinId', 'txid']) {
             const value = parsed[key];
             if (typeof value === 'string') learned[key] = value;
+          }
+          if (response.ok) {
+            const learn = method.learn ?? {};
+            for (const name of Object.keys(learn)) {
+              const value = parsed[learn[name] ?? ''];
+              if (typeof value === 'string' || typeof value === 'number') learned[name] = value;
+            }
           }
           sessionStorage.setItem(learnedKey, JSON.stringify(learned));
         } catch {

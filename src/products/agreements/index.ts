@@ -12,6 +12,7 @@ import { consentRoutes, createOidcProvider, oidcMount, oidcPath, seedRefreshToke
 import { createOauthClient, signingKeyPurpose, signingKeys } from './tokens.js';
 import { landingRoutes } from './web.js';
 import { agreementsOpenApi } from './openapi.js';
+import { agreementsPortal } from './portal.js';
 
 /**
  * The batch job looks for due payment-callback batches this often; each provider's own
@@ -88,6 +89,7 @@ export const agreements: ProductModule = {
     };
   },
   callbackFormats: (keys) => [mobilePayCallbackFormat(keys.derive(callbackAuthPurpose))],
+  portal: agreementsPortal,
   jobHandlers: (services) => {
     const wallet = sandboxConnectors().payerWallet;
     void services;

@@ -7,6 +7,7 @@ import { transactResultFormat } from './callback.js';
 import { sandboxBillPaymentConnectors, type BillPaymentConnectors } from './connectors.js';
 import { addFundingSource, createClient, nativeRoutes, saveProduct, type ProductInput } from './native.js';
 import { finalizeReservation, processTransaction } from './processing.js';
+import { billPaymentPortal } from './portal.js';
 import { enableProduct } from './repo.js';
 import { dialectRoutes, gatewayPrefix } from './routes.js';
 import { finalizeQueue, processQueue, type BillPaymentDeps } from './service.js';
@@ -156,4 +157,5 @@ export const billPayment: ProductModule = {
     transactResultFormat(keys.derive(signingKeyPurpose), keys.derive(sealKeyPurpose)),
   ],
   jobHandlers: (services) => billPaymentJobHandlers(sandboxBillPaymentConnectors(), services.keys),
+  portal: billPaymentPortal,
 };

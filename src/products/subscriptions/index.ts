@@ -16,6 +16,7 @@ import {
 } from './billing.js';
 import { smartpayCallbackFormat } from './callback.js';
 import { nativeRoutes } from './native.js';
+import { subscriptionsPortal } from './portal.js';
 import { basePath, dialectRoutes } from './routes.js';
 import { widgetRoutes, widgetScriptUrl } from './widget.js';
 
@@ -76,6 +77,7 @@ export const subscriptions: ProductModule = {
     };
   },
   callbackFormats: () => [smartpayCallbackFormat],
+  portal: subscriptionsPortal,
   jobHandlers() {
     const handlers: [string, JobHandler][] = [
       [
