@@ -307,4 +307,26 @@ describe('agreements: OpenID Connect (authorization code + PKCE, refresh tokens)
     );
     expect(grant.body.error).toBe('unsupported_grant_type');
   });
+
+  it('a browser may call the token endpoint only from Payloom itself (the portal), never cross-origin', async () => {
+    const basicAuth = `Basic ${Buffer.from(`${demo.clientId}:${demo.clientSecret}`).toString('base64')}`;
+    const refresh = (origin: string) =>
+      t.request('POST', '/subscriptions/oidc/connect/token', {
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: basicAuth,
+          origin,
+        },
+        payload: new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: demo.refreshToken,
+        }).toString(),
+      });
+    const foreign = await refresh('https://integrator.example');
+    expect(foreign.status).toBe(400);
+    expect(foreign.body.error).toBe('invalid_request');
+    expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
+    const own = await refresh(new URL(t.config.baseUrl).origin);
+    expect(own.status, own.text).toBe(200);
+  });
 });

@@ -36,6 +36,8 @@ export const scopesSupported = ['openid', 'offline_access', 'subscriptions'] as 
 export const subscriptionsResource = 'urn:payloom:agreements:subscriptions';
 export const accessTokenAudience = 'subscriptions';
 export const oidcPath = '/subscriptions/oidc';
+/** Set by the mount (never taken from the client): the origin the request reached. */
+const receivedOriginHeader = 'x-payloom-received-origin';
 const cookiePurpose = 'agreements:oidc-cookies';
 
 type Db = Executor;
@@ -198,6 +200,11 @@ export function createOidcProvider(input: {
     scopes: [...scopesSupported],
     claims: { openid: ['sub'] },
     responseTypes: ['code', 'code id_token'],
+    // Integrators call the token endpoint from their servers; a browser may only from Payloom's own
+    // pages (the portal's Try It), i.e. same-origin. No cross-origin browser access.
+    clientBasedCORS: (ctx: { get(name: string): string }, requestOrigin: string) =>
+      requestOrigin !== 'null' &&
+      (requestOrigin === new URL(input.issuer).origin || requestOrigin === ctx.get(receivedOriginHeader)),
     pkce: { required: () => true },
     routes: {
       authorization: '/connect/authorize',
@@ -307,6 +314,8 @@ export async function oidcMount(app: FastifyInstance, provider: Provider, baseUr
     if (!relative.startsWith('/')) relative = `/${relative}`;
     raw.url = consentPrompted(relative);
     raw.originalUrl = `${oidcPath}${raw.url}`;
+    // The origin the request really reached (before the issuer's host replaces it), for CORS below.
+    raw.headers[receivedOriginHeader] = `${request.protocol}://${request.host}`;
     raw.headers.host = origin.host;
     raw.headers['x-forwarded-proto'] = origin.protocol.replace(':', '');
     delete raw.headers['x-forwarded-host'];

@@ -2,7 +2,9 @@ import { issueCredential } from '../../core/credentials/credentials.js';
 import type { ProductPortalEntry, TryItMethod } from '../index.js';
 import { ensureCallbackEndpoint } from './endpoint.js';
 import { createProvider } from './service.js';
-import { createOauthClient, issueRefreshToken } from './tokens.js';
+import { randomBase62 } from '../../core/secrets/secrets.js';
+import { refreshTokenTtlSeconds, seedRefreshToken } from './oidc.js';
+import { createOauthClient } from './tokens.js';
 
 const getHeaders = {
   authorization: 'Bearer {{accessToken}}',
@@ -121,10 +123,13 @@ export const agreementsPortal: ProductPortalEntry = {
       name: name.slice(0, 100) || 'Portal integrator',
       redirectUris: [`${baseUrl}/portal/oauth/callback`],
     });
-    const refreshToken = await issueRefreshToken(tx, {
+    // A refresh token for this client, in oidc-provider's storage (as the demo merchant's is seeded).
+    const refreshToken = await seedRefreshToken(tx, {
       clientId: client.clientId,
-      ...scope,
+      merchantId,
       scope: 'openid offline_access subscriptions',
+      id: () => randomBase62(43),
+      lifetimeSeconds: refreshTokenTtlSeconds,
     });
     return {
       issued,
