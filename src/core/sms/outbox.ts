@@ -8,8 +8,8 @@ import { enqueue } from '../jobs/jobs.js';
 import { renderSmsTemplate, templateLanguage, type SmsTemplates } from './templates.js';
 
 /**
- * The SMS outbox: a message is queued in the caller's transaction (with its send job) after the
- * per-MSISDN, per-prefix and per-merchant daily limits are checked; workers send it through a gateway
+ * The SMS outbox: a message is queued in the caller's transaction (with its send job) together with
+ * the per-MSISDN, per-prefix and per-merchant daily counters it must stay within; workers send it through a gateway
  * and record the outcome; delivery receipts settle it.
  */
 export type SmsRow = Selectable<SmsMessagesTable>;
